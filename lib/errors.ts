@@ -1,0 +1,74 @@
+/**
+ * SocketError, and the one place where a raw `-errno` result becomes an exception.
+ * @module
+ */
+import { formatAddress, isInetAddress, isUnixAddress, type SockAddr } from './address.js';
+import { constants, errnoName, strerror } from './constants.js';
+
+/**
+ * A failed syscall, shaped like Node's SystemError: `errno` is negative and equal to the raw
+ * layer's return value, `code` is its name (`'EAGAIN'`), `syscall` the call that failed.
+ *
+ * Message: `send EAGAIN (Resource temporarily unavailable)`, followed by the address when one
+ * was involved: `connect ECONNREFUSED (Connection refused) 127.0.0.1:9`.
+ */
+export class SocketError extends Error {
+  /** Negative errno, as the raw layer returned it (`-constants.EAGAIN`). */
+  readonly errno: number;
+  /** The errno's name: `'EAGAIN'`, `'EINPROGRESS'`, `'ECONNREFUSED'` … */
+  readonly code: string;
+  /** The syscall that failed: `'send'`, `'connect'` … */
+  readonly syscall: string;
+  /** The IP address involved, for bind/connect/sendto. */
+  readonly address?: string;
+  /** The port involved, for bind/connect/sendto. */
+  readonly port?: number;
+  /** The unix socket path involved. */
+  readonly path?: string;
+
+  /**
+   * @param errno the raw result (negative) or the positive errno value
+   * @param syscall the syscall's name
+   * @param addr the address the call was given, if any
+   * @param detail a sentence appended to the message (e.g. why no syscall was made)
+   */
+  constructor(errno: number, syscall: string, addr?: SockAddr, detail?: string) {
+    const code = errnoName(errno);
+    const where = addr ? ` ${formatAddress(addr)}` : '';
+    super(`${syscall} ${code} (${strerror(errno)})${where}${detail ? `: ${detail}` : ''}`);
+    this.name = 'SocketError';
+    this.errno = -Math.abs(errno);
+    this.code = code;
+    this.syscall = syscall;
+    if (addr && isInetAddress(addr)) {
+      this.address = addr.address;
+      this.port = addr.port;
+    } else if (addr && isUnixAddress(addr) && typeof addr.path === 'string') {
+      this.path = addr.path;
+    }
+  }
+}
+
+/**
+ * Returns `result` when it is ≥ 0, and throws a {@link SocketError} when it is `-errno`.
+ * Every Socket method goes through here; nothing else turns a result into an exception.
+ */
+export function check(result: number, syscall: string, addr?: SockAddr): number {
+  if (result < 0) throw new SocketError(result, syscall, addr);
+  return result;
+}
+
+/** The EBADF a closed Socket throws, without making the syscall. */
+export function closedError(syscall: string): SocketError {
+  return new SocketError(
+    constants.EBADF!,
+    syscall,
+    undefined,
+    'the socket is closed (no syscall was made, so a recycled fd number cannot be touched)',
+  );
+}
+
+/** The error for a feature this platform lacks (no syscall made): `errno` is what the kernel would say. */
+export function absentError(errno: number, syscall: string, what: string): SocketError {
+  return new SocketError(errno, syscall, undefined, `${what} is not available on this platform`);
+}

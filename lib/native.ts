@@ -1,0 +1,86 @@
+/**
+ * Loads the compiled addon and describes its shape. Everything else in lib/ goes through the
+ * typed wrappers in sys.ts; this file only finds the binary.
+ *
+ * The addon is found by `bindings` (build/Release, build/Debug, …). `SYSSOCK_ADDON=/path/x.node`
+ * loads a specific build instead, e.g. the cmake-js or sanitizer build.
+ * @module
+ */
+import bindings from 'bindings';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** `[offset, size, signed]` of one struct member, from offsetof/sizeof at build time. */
+export type FieldLayout = readonly [offset: number, size: number, signed: boolean];
+
+/** Byte layout of one C struct, from the headers the addon was built with. */
+export interface StructLayout {
+  readonly size: number;
+  readonly fields: Readonly<Record<string, FieldLayout>>;
+}
+
+/** The address object the addon reads and writes (see address.ts for the typed variants). */
+export interface RawAddress {
+  family: number;
+  address?: string;
+  port?: number;
+  flowinfo?: number;
+  scopeId?: number;
+  path?: string | Uint8Array;
+}
+
+/** What the C++ addon exports. Each function returns a result ≥ 0 or -errno. */
+export interface NativeAddon {
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number, sv: Int32Array): number;
+  bind(fd: number, address: RawAddress): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number, peer: RawAddress | null): number;
+  accept4(fd: number, peer: RawAddress | null, flags: number): number;
+  connect(fd: number, address: RawAddress): number;
+  send(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
+  recv(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
+  sendto(
+    fd: number,
+    buffer: ArrayBufferView,
+    offset: number,
+    length: number,
+    flags: number,
+    address: RawAddress | null,
+  ): number;
+  recvfrom(
+    fd: number,
+    buffer: ArrayBufferView,
+    offset: number,
+    length: number,
+    flags: number,
+    source: RawAddress | null,
+  ): number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  fcntl(fd: number, cmd: number, arg?: number): number;
+  ioctl(fd: number, request: number, value: Int32Array): number;
+  getsockopt(fd: number, level: number, optname: number, optval: ArrayBufferView): number;
+  setsockopt(fd: number, level: number, optname: number, optval: ArrayBufferView): number;
+  getsockname(fd: number, address: RawAddress): number;
+  getpeername(fd: number, address: RawAddress): number;
+  poll(fds: ArrayBufferView, nfds: number, timeout: number): number;
+  gettid(): number;
+  readonly constants: Readonly<Record<string, number>>;
+  readonly errnoNames: Readonly<Record<number, string>>;
+  readonly errnoMessages: Readonly<Record<number, string>>;
+  readonly layouts: Readonly<Record<string, StructLayout>>;
+  readonly platform: 'linux' | 'darwin' | 'other';
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function load(): NativeAddon {
+  const override = process.env.SYSSOCK_ADDON;
+  if (override) return createRequire(import.meta.url)(resolve(override)) as NativeAddon;
+  return bindings({ bindings: 'syssock', module_root: packageRoot }) as NativeAddon;
+}
+
+/** The loaded addon (one instance per thread: the addon is context-aware). */
+export const addon: NativeAddon = load();

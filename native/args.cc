@@ -1,0 +1,126 @@
+#include "args.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace syssock {
+
+void ThrowTypeError(Napi::Env env, const char* name, const char* expected) {
+  std::string message = std::string("The \"") + name + "\" argument must be " + expected;
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message.c_str());
+}
+
+void ThrowRangeError(Napi::Env env, const char* name, const char* message) {
+  std::string text = std::string("The value of \"") + name + "\" is out of range. " + message;
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", text.c_str());
+}
+
+bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max,
+            int64_t* out) {
+  napi_env env = info.Env();
+  double value;
+  if (napi_get_value_double(env, info[i], &value) != napi_ok) {
+    ThrowTypeError(info.Env(), name, "of type number");
+    return false;
+  }
+  // NaN fails both comparisons; the trunc check rejects fractions and ±Infinity.
+  if (!(value >= static_cast<double>(min) && value <= static_cast<double>(max)) ||
+      std::trunc(value) != value) {
+    std::string message = "It must be an integer >= " + std::to_string(min) + " and <= " +
+                          std::to_string(max) + ". Received " + std::to_string(value);
+    ThrowRangeError(info.Env(), name, message.c_str());
+    return false;
+  }
+  *out = static_cast<int64_t>(value);
+  return true;
+}
+
+bool GetInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
+  int64_t value;
+  if (!GetInt(info, i, name, std::numeric_limits<int32_t>::min(),
+              std::numeric_limits<int32_t>::max(), &value))
+    return false;
+  *out = static_cast<int32_t>(value);
+  return true;
+}
+
+bool GetFd(const Napi::CallbackInfo& info, size_t i, int* out) {
+  return GetInt32(info, i, "fd", out);
+}
+
+bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
+  napi_env env = info.Env();
+  napi_value value = info[i];
+  bool is_typedarray = false;
+  napi_is_typedarray(env, value, &is_typedarray);
+  if (is_typedarray) {
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok)
+      return false;
+    size_t element_size = 1;
+    switch (type) {
+      case napi_int16_array:
+      case napi_uint16_array:
+        element_size = 2;
+        break;
+      case napi_int32_array:
+      case napi_uint32_array:
+      case napi_float32_array:
+        element_size = 4;
+        break;
+      case napi_float64_array:
+      case napi_bigint64_array:
+      case napi_biguint64_array:
+        element_size = 8;
+        break;
+      default:
+        element_size = 1;
+    }
+    out->data = static_cast<uint8_t*>(data);
+    out->length = data == nullptr ? 0 : length * element_size;
+    return true;
+  }
+  bool is_dataview = false;
+  napi_is_dataview(env, value, &is_dataview);
+  if (is_dataview) {
+    size_t length;
+    void* data;
+    if (napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr) != napi_ok)
+      return false;
+    out->data = static_cast<uint8_t*>(data);
+    out->length = data == nullptr ? 0 : length;
+    return true;
+  }
+  ThrowTypeError(info.Env(), name, "an instance of Buffer, TypedArray or DataView");
+  return false;
+}
+
+bool GetByteRange(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
+  if (!GetBytes(info, i, name, out)) return false;
+  constexpr int64_t kMax = static_cast<int64_t>(1) << 53;
+  int64_t offset, length;
+  if (!GetInt(info, i + 1, "offset", 0, kMax, &offset)) return false;
+  if (!GetInt(info, i + 2, "length", 0, kMax, &length)) return false;
+  if (static_cast<uint64_t>(offset) > out->length) {
+    std::string message = "It must be <= " + std::to_string(out->length) +
+                          " (the byte length of \"" + name + "\"). Received " +
+                          std::to_string(offset);
+    ThrowRangeError(info.Env(), "offset", message.c_str());
+    return false;
+  }
+  if (static_cast<uint64_t>(length) > out->length - static_cast<size_t>(offset)) {
+    std::string message = "offset + length must be <= " + std::to_string(out->length) +
+                          " (the byte length of \"" + name + "\"). Received " +
+                          std::to_string(offset) + " + " + std::to_string(length);
+    ThrowRangeError(info.Env(), "length", message.c_str());
+    return false;
+  }
+  out->data += offset;
+  out->length = static_cast<size_t>(length);
+  return true;
+}
+
+}  // namespace syssock
