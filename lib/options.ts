@@ -96,8 +96,7 @@ export function resolveOption(name: OptionName, syscall: string): ResolvedOption
   if (!spec) throw new TypeError(`Unknown socket option ${String(name)}`);
   const level = constants[spec.level];
   const optname = constants[name];
-  if (level === undefined || optname === undefined)
-    throw absentError(constants.ENOPROTOOPT!, syscall, name);
+  if (level === undefined || optname === undefined) throw absentError(constants.ENOPROTOOPT!, syscall, name);
   return { level, optname, kind: spec.kind };
 }
 

@@ -169,18 +169,12 @@ export class Socket {
    */
   send(data: ArrayBufferView | string, flags = 0, offset = 0, length?: number): number {
     const bytes = toBytes(data);
-    return check(
-      sys.send(this.#use('send'), bytes, offset, length ?? bytes.byteLength - offset, flags),
-      'send',
-    );
+    return check(sys.send(this.#use('send'), bytes, offset, length ?? bytes.byteLength - offset, flags), 'send');
   }
 
   /** recv(2) into `buffer` (from `offset`, at most `length` bytes): → bytes received, 0 at end of stream. */
   recv(buffer: ArrayBufferView, flags = 0, offset = 0, length?: number): number {
-    return check(
-      sys.recv(this.#use('recv'), buffer, offset, length ?? buffer.byteLength - offset, flags),
-      'recv',
-    );
+    return check(sys.recv(this.#use('recv'), buffer, offset, length ?? buffer.byteLength - offset, flags), 'recv');
   }
 
   /** sendto(2): send to `address` (null: the connected peer) → bytes sent. */

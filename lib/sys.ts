@@ -29,8 +29,7 @@ export type { RawAddress, StructLayout, FieldLayout } from './native.js';
 export const socket: (domain: number, type: number, protocol: number) => number = addon.socket;
 
 /** socketpair(2): a connected pair; the fds go into `sv[0]` and `sv[1]`. → 0 or -errno. */
-export const socketpair: (domain: number, type: number, protocol: number, sv: Int32Array) => number =
-  addon.socketpair;
+export const socketpair: (domain: number, type: number, protocol: number, sv: Int32Array) => number = addon.socketpair;
 
 /** bind(2): → 0 or -errno (e.g. -EADDRINUSE). */
 export const bind: (fd: number, address: RawAddress) => number = addon.bind;

@@ -78,7 +78,13 @@ export interface TcpInfo {
 }
 
 /** Fields newer kernels have that the build's headers may not know; reported absent if so. */
-const newerFields = ['tcpi_rcv_wnd', 'tcpi_rehash', 'tcpi_total_rto', 'tcpi_total_rto_recoveries', 'tcpi_total_rto_time'];
+const newerFields = [
+  'tcpi_rcv_wnd',
+  'tcpi_rehash',
+  'tcpi_total_rto',
+  'tcpi_total_rto_recoveries',
+  'tcpi_total_rto_time',
+];
 
 /** `tcpi_snd_cwnd` → `sndCwnd`. */
 function camel(field: string): string {

@@ -17,7 +17,13 @@ describe('smoke', () => {
   it('blocking connect to a closed port throws ECONNREFUSED', () => {
     const addr = closedPort(sockets);
     const s = sockets.add(Socket.create(c.AF_INET!, c.SOCK_STREAM!));
-    const err = (() => { try { s.connect(addr); } catch (e) { return e; } })() as SocketError;
+    const err = (() => {
+      try {
+        s.connect(addr);
+      } catch (e) {
+        return e;
+      }
+    })() as SocketError;
     expect(err).toBeInstanceOf(SocketError);
     expect(err.code).toBe('ECONNREFUSED');
     expect(err.errno).toBe(-c.ECONNREFUSED!);

@@ -20,14 +20,38 @@ const POLL_TIMEOUT_MS = 2000;
 
 // What the node-gyp build exports (native/addon.cc); used only when build/ has no addon to ask.
 const EXPECTED_FUNCTIONS = [
-  'socket', 'socketpair', 'bind', 'listen', 'accept', 'accept4', 'connect', 'send', 'recv',
-  'sendto', 'recvfrom', 'shutdown', 'close', 'fcntl', 'ioctl', 'getsockopt', 'setsockopt',
-  'getsockname', 'getpeername', 'poll', 'gettid',
+  'socket',
+  'socketpair',
+  'bind',
+  'listen',
+  'accept',
+  'accept4',
+  'connect',
+  'send',
+  'recv',
+  'sendto',
+  'recvfrom',
+  'shutdown',
+  'close',
+  'fcntl',
+  'ioctl',
+  'getsockopt',
+  'setsockopt',
+  'getsockname',
+  'getpeername',
+  'poll',
+  'gettid',
 ];
 const EXPECTED_OTHERS = ['constants', 'errnoNames', 'errnoMessages', 'layouts', 'platform'];
 
-const functionNames = (mod) => Object.keys(mod).filter((k) => typeof mod[k] === 'function').sort();
-const otherNames = (mod) => Object.keys(mod).filter((k) => typeof mod[k] !== 'function').sort();
+const functionNames = (mod) =>
+  Object.keys(mod)
+    .filter((k) => typeof mod[k] === 'function')
+    .sort();
+const otherNames = (mod) =>
+  Object.keys(mod)
+    .filter((k) => typeof mod[k] !== 'function')
+    .sort();
 
 const checks = [];
 const check = (name, fn) => checks.push({ name, fn });
@@ -73,19 +97,19 @@ check('TCP round trip on 127.0.0.1', () => {
     return fd;
   };
 
-  // struct pollfd, written field by field from the addon's own layout, in native byte order.
-  const pollfd = addon.layouts.pollfd;
+  // Struct fields come from the addon as [offset, size, signed], in native byte order; the
+  // ones used here (pollfd's, int's) are all signed.
   const le = os.endianness() === 'LE';
-  const writeField = (buf, [offset, size, signed], value) => {
-    assert.equal(signed, true, 'pollfd fields are signed');
-    if (size === 4) le ? buf.writeInt32LE(value, offset) : buf.writeInt32BE(value, offset);
-    else if (size === 2) le ? buf.writeInt16LE(value, offset) : buf.writeInt16BE(value, offset);
-    else assert.fail(`unexpected pollfd field size ${size}`);
+  const readField = (buf, [offset, size, signed]) => {
+    assert.equal(signed, true);
+    return le ? buf.readIntLE(offset, size) : buf.readIntBE(offset, size);
   };
-  const readField = (buf, [offset, size]) =>
-    size === 4
-      ? le ? buf.readInt32LE(offset) : buf.readInt32BE(offset)
-      : le ? buf.readInt16LE(offset) : buf.readInt16BE(offset);
+  const writeField = (buf, [offset, size, signed], value) => {
+    assert.equal(signed, true);
+    if (le) buf.writeIntLE(value, offset, size);
+    else buf.writeIntBE(value, offset, size);
+  };
+  const pollfd = addon.layouts.pollfd;
   // Waits (at most POLL_TIMEOUT_MS) for fd to report exactly `events`.
   const waitFor = (what, fd, events) => {
     const buf = Buffer.alloc(pollfd.size); // its own ArrayBuffer: offset 0, so aligned
@@ -98,7 +122,14 @@ check('TCP round trip on 127.0.0.1', () => {
 
   try {
     const listener = newSocket('socket(listener)');
-    sys('bind', addon.bind(listener, { family: C.AF_INET, address: '127.0.0.1', port: 0 }));
+    sys(
+      'bind',
+      addon.bind(listener, {
+        family: C.AF_INET,
+        address: '127.0.0.1',
+        port: 0,
+      }),
+    );
     sys('listen', addon.listen(listener, 1));
     const local = {};
     sys('getsockname(listener)', addon.getsockname(listener, local));
@@ -107,15 +138,26 @@ check('TCP round trip on 127.0.0.1', () => {
     assert.ok(Number.isInteger(local.port) && local.port > 0 && local.port <= 65535, `port ${local.port}`);
 
     const client = newSocket('socket(client)');
-    const rc = sys('connect', addon.connect(client, { family: C.AF_INET, address: '127.0.0.1', port: local.port }), C.EINPROGRESS);
+    const rc = sys(
+      'connect',
+      addon.connect(client, {
+        family: C.AF_INET,
+        address: '127.0.0.1',
+        port: local.port,
+      }),
+      C.EINPROGRESS,
+    );
     assert.ok(rc === 0 || rc === -C.EINPROGRESS, `connect returned ${rc}`);
 
     waitFor('listener readable', listener, C.POLLIN);
     // The nonblocking connect is complete once the client is writable with no pending error.
     waitFor('client writable', client, C.POLLOUT);
     const soError = Buffer.alloc(addon.layouts.int.size);
-    assert.equal(sys('getsockopt(SO_ERROR)', addon.getsockopt(client, C.SOL_SOCKET, C.SO_ERROR, soError)), soError.length);
-    assert.equal(le ? soError.readInt32LE(0) : soError.readInt32BE(0), 0, 'SO_ERROR');
+    assert.equal(
+      sys('getsockopt(SO_ERROR)', addon.getsockopt(client, C.SOL_SOCKET, C.SO_ERROR, soError)),
+      soError.length,
+    );
+    assert.equal(readField(soError, addon.layouts.int.fields.value), 0, 'SO_ERROR');
 
     const peer = {};
     const accepted = sys('accept', addon.accept(listener, peer));
