@@ -6,13 +6,16 @@
  * A name the platform does not define is absent (undefined), never given an invented number.
  * @module
  */
+import type { Constants } from './constant-names.js';
 import { addon } from './native.js';
+
+export type { Constants } from './constant-names.js';
 
 /**
  * Every constant by name, e.g. `constants.AF_INET`, `constants.EAGAIN`. Values are the
  * platform's own; EAGAIN and EWOULDBLOCK are both present (equal on Linux).
  */
-export const constants: Readonly<Record<string, number>> = Object.freeze({ ...addon.constants });
+export const constants: Constants = Object.freeze({ ...addon.constants }) as Constants;
 
 /**
  * Reads a constant that must exist on this platform.

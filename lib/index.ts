@@ -9,7 +9,7 @@
 export * as sys from './sys.js';
 export { Socket, type Accepted, type Received } from './socket.js';
 export { SocketError, check } from './errors.js';
-export { constants, constant, errnoName, strerror } from './constants.js';
+export { constants, constant, errnoName, strerror, type Constants } from './constants.js';
 export {
   abstractName,
   formatAddress,
@@ -25,6 +25,13 @@ export {
   type UnixAddress,
   type UnspecAddress,
 } from './address.js';
-export { socketOptions, type Linger, type OptionKind, type OptionName, type OptionValue } from './options.js';
+export {
+  socketOptions,
+  type Linger,
+  type OptionKind,
+  type OptionName,
+  type OptionValue,
+  type OptionValueOfKind,
+} from './options.js';
 export { decodeTcpInfo, tcpStateName, type TcpInfo } from './tcp-info.js';
 export { poll, type PollRequest } from './poll.js';
