@@ -23,7 +23,9 @@ export interface Inet6Address {
 
 /**
  * An AF_UNIX address. A path that starts with `'\0'` is a Linux abstract name (its length is
- * exact); an unnamed socket (socketpair, an unbound client) comes back with `path: ''`.
+ * exact). An unnamed socket (socketpair, an unbound client) comes back from getsockname,
+ * getpeername and accept as `path: ''`; recvfrom of a datagram from an unbound sender gives
+ * `{ family: AF_UNSPEC }`, because the kernel reports no address at all (length 0).
  */
 export interface UnixAddress {
   family: number;

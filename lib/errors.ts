@@ -72,3 +72,32 @@ export function closedError(syscall: string): SocketError {
 export function absentError(errno: number, syscall: string, what: string): SocketError {
   return new SocketError(errno, syscall, undefined, `${what} is not available on this platform`);
 }
+
+/**
+ * A programmer error shaped like Node's own argument errors: a TypeError or RangeError with a
+ * `code` ('ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE'), the same codes the
+ * native layer uses, so callers can tell them apart from a SocketError without parsing messages.
+ */
+export function argError(
+  code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE',
+  message: string,
+): TypeError | RangeError {
+  const error = code === 'ERR_OUT_OF_RANGE' ? new RangeError(message) : new TypeError(message);
+  return Object.assign(error, { code });
+}
+
+/**
+ * `value` when it is a 32-bit integer; otherwise the TypeError/RangeError the native layer would
+ * throw. Used where this layer computes with an argument (`type | SOCK_CLOEXEC` would turn 1.5
+ * into 1 and '1' into 1) or encodes it into bytes (an Int32Array would truncate it silently).
+ */
+export function int32Arg(value: unknown, name: string): number {
+  if (typeof value !== 'number')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type number. Received ${typeof value}`);
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff)
+    throw argError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "${name}" is out of range. It must be a 32-bit integer. Received ${value}`,
+    );
+  return value;
+}

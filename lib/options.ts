@@ -6,7 +6,7 @@
  * @module
  */
 import { constants } from './constants.js';
-import { absentError } from './errors.js';
+import { absentError, argError, int32Arg } from './errors.js';
 import { layout, readField, view, writeField } from './struct.js';
 
 /** How an option's value is laid out. */
@@ -93,7 +93,7 @@ export interface ResolvedOption {
  */
 export function resolveOption(name: OptionName, syscall: string): ResolvedOption {
   const spec = socketOptions[name];
-  if (!spec) throw new TypeError(`Unknown socket option ${String(name)}`);
+  if (!spec) throw argError('ERR_INVALID_ARG_VALUE', `Unknown socket option ${String(name)}`);
   const level = constants[spec.level];
   const optname = constants[name];
   if (level === undefined || optname === undefined) throw absentError(constants.ENOPROTOOPT!, syscall, name);
@@ -111,24 +111,26 @@ export function encodeOption(kind: OptionKind, value: unknown, name: string): Bu
   const dv = view(buf);
   switch (kind) {
     case 'int':
-      writeField(dv, layout('int').fields.value!, int32(value, name));
+      writeField(dv, layout('int').fields.value!, int32Arg(value, name));
       break;
     case 'bool':
-      if (typeof value !== 'boolean') throw new TypeError(`The value of ${name} must be a boolean`);
+      if (typeof value !== 'boolean') throw argError('ERR_INVALID_ARG_TYPE', `The value of ${name} must be a boolean`);
       writeField(dv, layout('int').fields.value!, value ? 1 : 0);
       break;
     case 'linger': {
       const v = value as Partial<Linger> | null;
       if (typeof v !== 'object' || v === null || typeof v.onoff !== 'boolean')
-        throw new TypeError(`The value of ${name} must be { onoff: boolean, linger: number }`);
+        throw argError('ERR_INVALID_ARG_TYPE', `The value of ${name} must be { onoff: boolean, linger: number }`);
       const f = layout('linger').fields;
       writeField(dv, f.l_onoff!, v.onoff ? 1 : 0);
-      writeField(dv, f.l_linger!, int32(v.linger, `${name}.linger`));
+      writeField(dv, f.l_linger!, int32Arg(v.linger, `${name}.linger`));
       break;
     }
     case 'timeval': {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        throw new RangeError(`The value of ${name} must be a finite number of milliseconds >= 0`);
+      if (typeof value !== 'number')
+        throw argError('ERR_INVALID_ARG_TYPE', `The value of ${name} must be a number of milliseconds`);
+      if (!Number.isFinite(value) || value < 0)
+        throw argError('ERR_OUT_OF_RANGE', `The value of ${name} must be a finite number of milliseconds >= 0`);
       const micros = Math.round(value * 1000);
       const f = layout('timeval').fields;
       writeField(dv, f.tv_sec!, Math.floor(micros / 1e6));
@@ -156,11 +158,4 @@ export function decodeOption(kind: OptionKind, buf: Buffer): number | boolean | 
       return readField(dv, f.tv_sec!) * 1000 + readField(dv, f.tv_usec!) / 1000;
     }
   }
-}
-
-function int32(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`The value of ${name} must be a number`);
-  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff)
-    throw new RangeError(`The value of ${name} must be a 32-bit integer. Received ${value}`);
-  return value;
 }

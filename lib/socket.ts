@@ -6,7 +6,7 @@
  */
 import type { SockAddr } from './address.js';
 import { constants } from './constants.js';
-import { absentError, check, closedError } from './errors.js';
+import { absentError, argError, check, closedError, int32Arg } from './errors.js';
 import type { RawAddress } from './native.js';
 import {
   decodeOption,
@@ -39,6 +39,14 @@ function toBytes(data: ArrayBufferView | string): ArrayBufferView {
 }
 
 /**
+ * The byte length of a view, or 0 for anything else, so that a wrong type reaches the native
+ * check (a TypeError with code ERR_INVALID_ARG_TYPE) instead of failing on `.byteLength` here.
+ */
+function byteLengthOf(view: unknown): number {
+  return ArrayBuffer.isView(view) ? view.byteLength : 0;
+}
+
+/**
  * One socket file descriptor, owned.
  *
  * Ownership rules: `close()` marks the object closed before calling close(2), a second close is
@@ -64,7 +72,7 @@ export class Socket {
    * `type` may also carry SOCK_NONBLOCK. Use {@link Socket.createRaw} for exactly your flags.
    */
   static create(domain: number, type: number, protocol = 0): Socket {
-    return Socket.createRaw(domain, type | (c.SOCK_CLOEXEC ?? 0), protocol);
+    return Socket.createRaw(domain, int32Arg(type, 'type') | (c.SOCK_CLOEXEC ?? 0), protocol);
   }
 
   /** socket(2) with exactly the flags given (nothing added). */
@@ -75,7 +83,7 @@ export class Socket {
   /** socketpair(2) with SOCK_CLOEXEC added: two connected sockets, both owned by the caller. */
   static pair(domain: number, type: number, protocol = 0): [Socket, Socket] {
     const sv = new Int32Array(2);
-    check(sys.socketpair(domain, type | (c.SOCK_CLOEXEC ?? 0), protocol, sv), 'socketpair');
+    check(sys.socketpair(domain, int32Arg(type, 'type') | (c.SOCK_CLOEXEC ?? 0), protocol, sv), 'socketpair');
     return [new Socket(sv[0]!), new Socket(sv[1]!)];
   }
 
@@ -84,8 +92,13 @@ export class Socket {
    * using the number elsewhere, and never wrap one fd in two Sockets.
    */
   static fromFd(fd: number): Socket {
+    if (typeof fd !== 'number')
+      throw argError('ERR_INVALID_ARG_TYPE', `The "fd" argument must be of type number. Received ${typeof fd}`);
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff)
-      throw new RangeError(`The value of "fd" is out of range. It must be an integer >= 0. Received ${fd}`);
+      throw argError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "fd" is out of range. It must be an integer >= 0 and <= 2147483647. Received ${fd}`,
+      );
     return new Socket(fd);
   }
 
@@ -169,19 +182,19 @@ export class Socket {
    */
   send(data: ArrayBufferView | string, flags = 0, offset = 0, length?: number): number {
     const bytes = toBytes(data);
-    return check(sys.send(this.#use('send'), bytes, offset, length ?? bytes.byteLength - offset, flags), 'send');
+    return check(sys.send(this.#use('send'), bytes, offset, length ?? byteLengthOf(bytes) - offset, flags), 'send');
   }
 
   /** recv(2) into `buffer` (from `offset`, at most `length` bytes): → bytes received, 0 at end of stream. */
   recv(buffer: ArrayBufferView, flags = 0, offset = 0, length?: number): number {
-    return check(sys.recv(this.#use('recv'), buffer, offset, length ?? buffer.byteLength - offset, flags), 'recv');
+    return check(sys.recv(this.#use('recv'), buffer, offset, length ?? byteLengthOf(buffer) - offset, flags), 'recv');
   }
 
   /** sendto(2): send to `address` (null: the connected peer) → bytes sent. */
   sendto(data: ArrayBufferView | string, address: SockAddr | null, flags = 0): number {
     const bytes = toBytes(data);
     return check(
-      sys.sendto(this.#use('sendto'), bytes, 0, bytes.byteLength, flags, address as RawAddress | null),
+      sys.sendto(this.#use('sendto'), bytes, 0, byteLengthOf(bytes), flags, address as RawAddress | null),
       'sendto',
       address ?? undefined,
     );
@@ -190,7 +203,10 @@ export class Socket {
   /** recvfrom(2) into `buffer`: → bytes received and the sender's address. */
   recvfrom(buffer: ArrayBufferView, flags = 0): Received {
     const source = {} as RawAddress;
-    const bytes = check(sys.recvfrom(this.#use('recvfrom'), buffer, 0, buffer.byteLength, flags, source), 'recvfrom');
+    const bytes = check(
+      sys.recvfrom(this.#use('recvfrom'), buffer, 0, byteLengthOf(buffer), flags, source),
+      'recvfrom',
+    );
     return { bytes, address: source as SockAddr };
   }
 
@@ -209,7 +225,7 @@ export class Socket {
    * (SIOCINQ) / SIOCOUTQ, `value` itself for FIONBIO.
    */
   ioctl(request: number, value = 0): number {
-    const arg = new Int32Array([value]);
+    const arg = new Int32Array([int32Arg(value, 'value')]);
     check(sys.ioctl(this.#use('ioctl'), request, arg), 'ioctl');
     return arg[0]!;
   }

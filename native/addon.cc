@@ -1,11 +1,11 @@
 // The JavaScript face of sys_calls.h: one wrapper per syscall, named after it, arguments in C
 // order. A wrapper checks its arguments (TypeError/RangeError before any syscall), makes the one
 // call, and returns the result: >= 0 on success, -errno on failure. OS failures never throw.
+#include <fcntl.h>
 #include <napi.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #if defined(__linux__)
 #include <linux/sockios.h>
 #endif
@@ -94,8 +94,10 @@ Value AcceptCommon(const CallbackInfo& info, bool with_flags) {
   addr.length = sizeof(addr.storage);
   sockaddr* addr_ptr = wanted ? addr.get() : nullptr;
   socklen_t* len_ptr = wanted ? &addr.length : nullptr;
-  int rc = with_flags ? sys_accept4(fd, addr_ptr, len_ptr, flags) : sys_accept(fd, addr_ptr, len_ptr);
-  if (rc >= 0 && wanted) WriteSockAddr(info.Env(), info[1].As<Napi::Object>(), addr.get(), addr.length);
+  int rc =
+      with_flags ? sys_accept4(fd, addr_ptr, len_ptr, flags) : sys_accept(fd, addr_ptr, len_ptr);
+  if (rc >= 0 && wanted)
+    WriteSockAddr(info.Env(), info[1].As<Napi::Object>(), addr.get(), addr.length);
   return Result(info.Env(), rc);
 }
 
@@ -306,11 +308,13 @@ Value Poll(const CallbackInfo& info) {
       !GetInt32(info, 2, "timeout", &timeout))
     return {};
   if (static_cast<uint64_t>(nfds) > bytes.length / sizeof(pollfd)) {
-    ThrowRangeError(info.Env(), "nfds", "nfds * sizeof(struct pollfd) exceeds the byte length of fds.");
+    ThrowRangeError(info.Env(), "nfds",
+                    "nfds * sizeof(struct pollfd) exceeds the byte length of fds.");
     return {};
   }
   if (reinterpret_cast<uintptr_t>(bytes.data) % alignof(pollfd) != 0) {
-    ThrowRangeError(info.Env(), "fds", "Its byteOffset must be a multiple of alignof(struct pollfd).");
+    ThrowRangeError(info.Env(), "fds",
+                    "Its byteOffset must be a multiple of alignof(struct pollfd).");
     return {};
   }
   return Result(info.Env(), sys_poll(reinterpret_cast<pollfd*>(bytes.data),
@@ -325,13 +329,27 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const char* name;
     Napi::Function::Callback callback;
   } functions[] = {
-      {"socket", Socket},         {"socketpair", Socketpair},   {"bind", Bind},
-      {"listen", Listen},         {"accept", Accept},           {"accept4", Accept4},
-      {"connect", Connect},       {"send", Send},               {"recv", Recv},
-      {"sendto", Sendto},         {"recvfrom", Recvfrom},       {"shutdown", Shutdown},
-      {"close", Close},           {"fcntl", Fcntl},             {"ioctl", Ioctl},
-      {"getsockopt", Getsockopt}, {"setsockopt", Setsockopt},   {"getsockname", Getsockname},
-      {"getpeername", Getpeername}, {"poll", Poll},             {"gettid", Gettid},
+      {"socket", Socket},
+      {"socketpair", Socketpair},
+      {"bind", Bind},
+      {"listen", Listen},
+      {"accept", Accept},
+      {"accept4", Accept4},
+      {"connect", Connect},
+      {"send", Send},
+      {"recv", Recv},
+      {"sendto", Sendto},
+      {"recvfrom", Recvfrom},
+      {"shutdown", Shutdown},
+      {"close", Close},
+      {"fcntl", Fcntl},
+      {"ioctl", Ioctl},
+      {"getsockopt", Getsockopt},
+      {"setsockopt", Setsockopt},
+      {"getsockname", Getsockname},
+      {"getpeername", Getpeername},
+      {"poll", Poll},
+      {"gettid", Gettid},
   };
   for (const auto& f : functions) exports.Set(f.name, Napi::Function::New(env, f.callback, f.name));
 

@@ -1,6 +1,8 @@
 #include "args.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -16,6 +18,20 @@ void ThrowRangeError(Napi::Env env, const char* name, const char* message) {
   napi_throw_range_error(env, "ERR_OUT_OF_RANGE", text.c_str());
 }
 
+std::string NumberText(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  // %.17g prints 1.5 as 1.5 and 0.1 as 0.10000000000000001; retry shorter when that round-trips.
+  for (int precision = 1; precision < 17; precision++) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof(shorter), "%.*g", precision, value);
+    if (std::strtod(shorter, nullptr) == value) return shorter;
+  }
+  return text;
+}
+
 bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max,
             int64_t* out) {
   napi_env env = info.Env();
@@ -27,8 +43,8 @@ bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t 
   // NaN fails both comparisons; the trunc check rejects fractions and ±Infinity.
   if (!(value >= static_cast<double>(min) && value <= static_cast<double>(max)) ||
       std::trunc(value) != value) {
-    std::string message = "It must be an integer >= " + std::to_string(min) + " and <= " +
-                          std::to_string(max) + ". Received " + std::to_string(value);
+    std::string message = "It must be an integer >= " + std::to_string(min) +
+                          " and <= " + std::to_string(max) + ". Received " + NumberText(value);
     ThrowRangeError(info.Env(), name, message.c_str());
     return false;
   }

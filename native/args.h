@@ -8,10 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace syssock {
 
 void ThrowTypeError(Napi::Env env, const char* name, const char* expected);
+// A number as JavaScript prints it: "1", "1.5", "NaN", "Infinity" (for error messages).
+std::string NumberText(double value);
 void ThrowRangeError(Napi::Env env, const char* name, const char* message);
 
 // An integer-valued number in [min, max]; fractions, NaN and ±Infinity are RangeErrors and a

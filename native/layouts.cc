@@ -31,7 +31,7 @@ Napi::Object Struct(Napi::Env env, Napi::Object target, const char* name, size_t
 
 }  // namespace
 
-#define FIELD(fields, type, member)                                                       \
+#define FIELD(fields, type, member)                                                        \
   AddField(env, fields, #member, offsetof(type, member), sizeof(((type*)nullptr)->member), \
            std::is_signed<decltype(((type*)nullptr)->member)>::value)
 

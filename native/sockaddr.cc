@@ -31,9 +31,10 @@ bool GetIntField(Napi::Env env, Napi::Object obj, const char* key, int64_t min, 
     return false;
   }
   double d = value.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || static_cast<int64_t>(d) != d) {
-    std::string message = "It must be an integer >= " + std::to_string(min) + " and <= " +
-                          std::to_string(max) + ". Received " + std::to_string(d);
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) ||
+      static_cast<int64_t>(d) != d) {
+    std::string message = "It must be an integer >= " + std::to_string(min) +
+                          " and <= " + std::to_string(max) + ". Received " + NumberText(d);
     ThrowRangeError(env, name.c_str(), message.c_str());
     return false;
   }
@@ -56,6 +57,11 @@ bool GetAddressString(Napi::Env env, Napi::Object obj, char* buf, size_t buf_siz
     return false;
   }
   napi_get_value_string_utf8(env, value, buf, buf_size, &length);
+  // inet_pton stops at the first NUL: '127.0.0.1\0junk' would silently become 127.0.0.1.
+  if (std::strlen(buf) != length) {
+    ThrowInvalidValue(env, "The address must not contain NUL bytes");
+    return false;
+  }
   return true;
 }
 
@@ -126,8 +132,9 @@ bool ParseUnix(Napi::Env env, Napi::Object obj, SockAddr* out) {
     return false;
   }
   if (!abstract && path.find('\0') != std::string::npos) {
-    ThrowInvalidValue(env, "The unix socket path must not contain NUL bytes (only an abstract "
-                           "name starts with one)");
+    ThrowInvalidValue(env,
+                      "The unix socket path must not contain NUL bytes (only an abstract "
+                      "name starts with one)");
     return false;
   }
   std::memcpy(sun->sun_path, path.data(), path.size());
@@ -161,10 +168,10 @@ bool ParseSockAddr(const Napi::CallbackInfo& info, size_t i, SockAddr* out) {
       out->length = sizeof(sockaddr);
       return true;
     default:
-      ThrowRangeError(env, "address.family",
-                      ("It must be AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC. Received " +
-                       std::to_string(family))
-                          .c_str());
+      ThrowRangeError(
+          env, "address.family",
+          ("It must be AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC. Received " + std::to_string(family))
+              .c_str());
       return false;
   }
 }

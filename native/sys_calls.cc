@@ -13,11 +13,11 @@
 
 namespace syssock {
 
-#define SYSSOCK_RETURN(expr)             \
-  do {                                   \
-    auto syssock_result_ = (expr);       \
+#define SYSSOCK_RETURN(expr)                  \
+  do {                                        \
+    auto syssock_result_ = (expr);            \
     if (syssock_result_ == -1) return -errno; \
-    return syssock_result_;              \
+    return syssock_result_;                   \
   } while (0)
 
 int sys_socket(int domain, int type, int protocol) {
