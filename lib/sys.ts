@@ -21,109 +21,91 @@
  * ```
  * @module
  */
-import { addon, type RawAddress } from './native.js';
+import { addon, type NativeAddon } from './native.js';
 
-export type { RawAddress, StructLayout, FieldLayout } from './native.js';
+export type { NativeAddon, RawAddress, StructLayout, FieldLayout } from './native.js';
 
 /** socket(2): a new socket → fd, or -errno. `type` may include SOCK_NONBLOCK / SOCK_CLOEXEC. */
-export const socket: (domain: number, type: number, protocol: number) => number = addon.socket;
+export const socket: NativeAddon['socket'] = addon.socket;
 
 /** socketpair(2): a connected pair; the fds go into `sv[0]` and `sv[1]`. → 0 or -errno. */
-export const socketpair: (domain: number, type: number, protocol: number, sv: Int32Array) => number = addon.socketpair;
+export const socketpair: NativeAddon['socketpair'] = addon.socketpair;
 
 /** bind(2): → 0 or -errno (e.g. -EADDRINUSE). */
-export const bind: (fd: number, address: RawAddress) => number = addon.bind;
+export const bind: NativeAddon['bind'] = addon.bind;
 
 /** listen(2): → 0 or -errno (-EOPNOTSUPP on a datagram socket). */
-export const listen: (fd: number, backlog: number) => number = addon.listen;
+export const listen: NativeAddon['listen'] = addon.listen;
 
 /**
  * accept(2): → the new fd or -errno. The peer's address is written into `peer` when it is an
  * object (pass null to skip it). The new fd does not inherit O_NONBLOCK from the listener.
  */
-export const accept: (fd: number, peer: RawAddress | null) => number = addon.accept;
+export const accept: NativeAddon['accept'] = addon.accept;
 
 /** accept4(2) (Linux): accept with SOCK_NONBLOCK / SOCK_CLOEXEC set atomically. -ENOSYS elsewhere. */
-export const accept4: (fd: number, peer: RawAddress | null, flags: number) => number = addon.accept4;
+export const accept4: NativeAddon['accept4'] = addon.accept4;
 
 /** connect(2): → 0 or -errno; a nonblocking socket gives -EINPROGRESS (TCP) while it connects. */
-export const connect: (fd: number, address: RawAddress) => number = addon.connect;
+export const connect: NativeAddon['connect'] = addon.connect;
 
 /** send(2): sends `length` bytes of `buffer` from byte `offset` → bytes sent, or -errno. */
-export const send: (fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number) => number =
-  addon.send;
+export const send: NativeAddon['send'] = addon.send;
 
 /** recv(2): receives into `buffer` at byte `offset`, at most `length` bytes → count (0: EOF), or -errno. */
-export const recv: (fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number) => number =
-  addon.recv;
+export const recv: NativeAddon['recv'] = addon.recv;
 
 /** sendto(2): send to `address` (null: the connected peer) → bytes sent, or -errno. */
-export const sendto: (
-  fd: number,
-  buffer: ArrayBufferView,
-  offset: number,
-  length: number,
-  flags: number,
-  address: RawAddress | null,
-) => number = addon.sendto;
+export const sendto: NativeAddon['sendto'] = addon.sendto;
 
 /**
  * recvfrom(2): receive and write the sender's address into `source` (when it is an object) →
  * count, or -errno. With MSG_TRUNC a datagram's full length is returned even if it was cut.
  */
-export const recvfrom: (
-  fd: number,
-  buffer: ArrayBufferView,
-  offset: number,
-  length: number,
-  flags: number,
-  source: RawAddress | null,
-) => number = addon.recvfrom;
+export const recvfrom: NativeAddon['recvfrom'] = addon.recvfrom;
 
 /** shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR → 0 or -errno. */
-export const shutdown: (fd: number, how: number) => number = addon.shutdown;
+export const shutdown: NativeAddon['shutdown'] = addon.shutdown;
 
 /** close(2): → 0 or -errno. Never retried: on Linux the fd is released even when it reports EINTR. */
-export const close: (fd: number) => number = addon.close;
+export const close: NativeAddon['close'] = addon.close;
 
 /**
  * fcntl(2) for the int-argument commands only: F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD,
  * F_DUPFD_CLOEXEC (others throw RangeError) → the command's result or -errno.
  */
-export const fcntl: (fd: number, cmd: number, arg?: number) => number = addon.fcntl;
+export const fcntl: NativeAddon['fcntl'] = addon.fcntl;
 
 /**
  * ioctl(2) for the int-argument requests only: FIONBIO reads `value[0]`; FIONREAD (SIOCINQ),
  * SIOCOUTQ, SIOCOUTQNSD and SIOCATMARK write it. Others throw RangeError. → 0 or -errno.
  */
-export const ioctl: (fd: number, request: number, value: Int32Array) => number = addon.ioctl;
+export const ioctl: NativeAddon['ioctl'] = addon.ioctl;
 
 /**
  * getsockopt(2): the option's bytes are written into `optval` (its whole byte length is offered)
  * → the length the kernel wrote, or -errno. See `layouts` for the structs' shapes.
  */
-export const getsockopt: (fd: number, level: number, optname: number, optval: ArrayBufferView) => number =
-  addon.getsockopt;
+export const getsockopt: NativeAddon['getsockopt'] = addon.getsockopt;
 
 /** setsockopt(2): `optval`'s bytes are the value (its byte length is optlen) → 0 or -errno. */
-export const setsockopt: (fd: number, level: number, optname: number, optval: ArrayBufferView) => number =
-  addon.setsockopt;
+export const setsockopt: NativeAddon['setsockopt'] = addon.setsockopt;
 
 /** getsockname(2): the local address goes into `address` → 0 or -errno. */
-export const getsockname: (fd: number, address: RawAddress) => number = addon.getsockname;
+export const getsockname: NativeAddon['getsockname'] = addon.getsockname;
 
 /** getpeername(2): the peer's address goes into `address` → 0 or -errno (-ENOTCONN). */
-export const getpeername: (fd: number, address: RawAddress) => number = addon.getpeername;
+export const getpeername: NativeAddon['getpeername'] = addon.getpeername;
 
 /**
  * poll(2): `fds` holds `nfds` struct pollfd laid out as `layouts.pollfd` describes (its byteOffset
  * aligned); the kernel writes revents in place → number of ready entries, or -errno. Blocks the
  * calling thread up to `timeout` ms (-1: no limit; 0: just look).
  */
-export const poll: (fds: ArrayBufferView, nfds: number, timeout: number) => number = addon.poll;
+export const poll: NativeAddon['poll'] = addon.poll;
 
 /** gettid(2): the calling thread's kernel thread id (Linux; -ENOSYS elsewhere). */
-export const gettid: () => number = addon.gettid;
+export const gettid: NativeAddon['gettid'] = addon.gettid;
 
 /**
  * Byte layouts of the structs that cross as raw bytes (int, linger, timeval, pollfd, tcp_info),

@@ -25,6 +25,12 @@ namespace {
 using Napi::CallbackInfo;
 using Napi::Value;
 
+// The (fd, buffer, offset, length, flags) that send, recv, sendto and recvfrom begin with.
+bool GetIoArgs(const CallbackInfo& info, int* fd, Bytes* bytes, int32_t* flags) {
+  return GetFd(info, 0, fd) && GetByteRange(info, 1, "buffer", bytes) &&
+         GetInt32(info, 4, "flags", flags);
+}
+
 // socket(domain, type, protocol) → fd. Passes exactly the flags it is given.
 Value Socket(const CallbackInfo& info) {
   int32_t domain, type, protocol;
@@ -112,9 +118,7 @@ Value Send(const CallbackInfo& info) {
   int fd;
   Bytes bytes;
   int32_t flags;
-  if (!GetFd(info, 0, &fd) || !GetByteRange(info, 1, "buffer", &bytes) ||
-      !GetInt32(info, 4, "flags", &flags))
-    return {};
+  if (!GetIoArgs(info, &fd, &bytes, &flags)) return {};
   return Result(info.Env(), sys_send(fd, bytes.data, bytes.length, flags));
 }
 
@@ -123,9 +127,7 @@ Value Recv(const CallbackInfo& info) {
   int fd;
   Bytes bytes;
   int32_t flags;
-  if (!GetFd(info, 0, &fd) || !GetByteRange(info, 1, "buffer", &bytes) ||
-      !GetInt32(info, 4, "flags", &flags))
-    return {};
+  if (!GetIoArgs(info, &fd, &bytes, &flags)) return {};
   return Result(info.Env(), sys_recv(fd, bytes.data, bytes.length, flags));
 }
 
@@ -134,9 +136,7 @@ Value Sendto(const CallbackInfo& info) {
   int fd;
   Bytes bytes;
   int32_t flags;
-  if (!GetFd(info, 0, &fd) || !GetByteRange(info, 1, "buffer", &bytes) ||
-      !GetInt32(info, 4, "flags", &flags))
-    return {};
+  if (!GetIoArgs(info, &fd, &bytes, &flags)) return {};
   if (info[5].IsNull() || info[5].IsUndefined())
     return Result(info.Env(), sys_sendto(fd, bytes.data, bytes.length, flags, nullptr, 0));
   SockAddr addr;
@@ -152,9 +152,7 @@ Value Recvfrom(const CallbackInfo& info) {
   Bytes bytes;
   int32_t flags;
   bool wanted;
-  if (!GetFd(info, 0, &fd) || !GetByteRange(info, 1, "buffer", &bytes) ||
-      !GetInt32(info, 4, "flags", &flags) || !GetAddrTarget(info, 5, &wanted))
-    return {};
+  if (!GetIoArgs(info, &fd, &bytes, &flags) || !GetAddrTarget(info, 5, &wanted)) return {};
   SockAddr addr;
   addr.length = sizeof(addr.storage);
   ssize_t rc = sys_recvfrom(fd, bytes.data, bytes.length, flags, wanted ? addr.get() : nullptr,
