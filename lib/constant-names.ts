@@ -282,6 +282,31 @@ export interface Constants {
   readonly ENOTRECOVERABLE: number;
   readonly ERFKILL?: number;
   readonly EHWPOISON?: number;
+  readonly SYS_read?: number;
+  readonly SYS_write?: number;
+  readonly SYS_close?: number;
+  readonly SYS_poll?: number;
+  readonly SYS_ppoll?: number;
+  readonly SYS_select?: number;
+  readonly SYS_pselect6?: number;
+  readonly SYS_epoll_wait?: number;
+  readonly SYS_epoll_pwait?: number;
+  readonly SYS_futex?: number;
+  readonly SYS_nanosleep?: number;
+  readonly SYS_clock_nanosleep?: number;
+  readonly SYS_socket?: number;
+  readonly SYS_connect?: number;
+  readonly SYS_accept?: number;
+  readonly SYS_accept4?: number;
+  readonly SYS_sendto?: number;
+  readonly SYS_recvfrom?: number;
+  readonly SYS_sendmsg?: number;
+  readonly SYS_recvmsg?: number;
+  readonly SYS_sendmmsg?: number;
+  readonly SYS_recvmmsg?: number;
+  readonly SYS_shutdown?: number;
+  readonly SYS_bind?: number;
+  readonly SYS_listen?: number;
   /** Any other name: undefined. */
   readonly [name: string]: number | undefined;
 }

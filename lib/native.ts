@@ -67,6 +67,7 @@ export interface NativeAddon {
   getpeername(fd: number, address: RawAddress): number;
   poll(fds: ArrayBufferView, nfds: number, timeout: number): number;
   gettid(): number;
+  signal(signum: number, disposition: 'default' | 'ignore'): number;
   readonly constants: Readonly<Record<string, number>>;
   readonly errnoNames: Readonly<Record<number, string>>;
   readonly errnoMessages: Readonly<Record<number, string>>;

@@ -108,6 +108,13 @@ export const poll: NativeAddon['poll'] = addon.poll;
 export const gettid: NativeAddon['gettid'] = addon.gettid;
 
 /**
+ * sigaction(2) with SIG_DFL (`'default'`) or SIG_IGN (`'ignore'`) for `signum`, process-wide → 0 or
+ * -errno. Node runs with SIGPIPE ignored (so a send on a broken connection gives -EPIPE); a child
+ * process that wants the classic death by SIGPIPE restores the default with this.
+ */
+export const signal: NativeAddon['signal'] = addon.signal;
+
+/**
  * Byte layouts of the structs that cross as raw bytes (int, linger, timeval, pollfd, tcp_info),
  * from sizeof/offsetof at build time: `{ size, fields: { name: [offset, size, signed] } }`.
  */

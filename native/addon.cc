@@ -12,6 +12,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <string>
 
 #include "args.h"
 #include "constants.h"
@@ -319,6 +320,25 @@ Value Poll(const CallbackInfo& info) {
                                      static_cast<nfds_t>(nfds), timeout));
 }
 
+// signal(signum, 'default' | 'ignore') → 0: sigaction(2) with SIG_DFL or SIG_IGN, for the whole
+// process. Node ignores SIGPIPE; a child process that wants the classic "killed by SIGPIPE"
+// behaviour restores the default with this. No handlers: JavaScript cannot run in one.
+Value Signal(const CallbackInfo& info) {
+  int32_t signum;
+  if (!GetInt32(info, 0, "signum", &signum)) return {};
+  if (!info[1].IsString()) {
+    ThrowTypeError(info.Env(), "disposition", "'default' or 'ignore'");
+    return {};
+  }
+  std::string disposition = info[1].As<Napi::String>().Utf8Value();
+  if (disposition != "default" && disposition != "ignore") {
+    napi_throw_type_error(info.Env(), "ERR_INVALID_ARG_VALUE",
+                          "The \"disposition\" argument must be 'default' or 'ignore'");
+    return {};
+  }
+  return Result(info.Env(), sys_signal_disposition(signum, disposition == "ignore"));
+}
+
 // gettid() → the calling thread's kernel thread id (-ENOSYS off Linux).
 Value Gettid(const CallbackInfo& info) { return Result(info.Env(), sys_gettid()); }
 
@@ -348,6 +368,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"getpeername", Getpeername},
       {"poll", Poll},
       {"gettid", Gettid},
+      {"signal", Signal},
   };
   for (const auto& f : functions) exports.Set(f.name, Napi::Function::New(env, f.callback, f.name));
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #if defined(__linux__)
 #include <linux/sockios.h>
+#include <sys/syscall.h>
 #endif
 
 namespace syssock {
@@ -442,6 +443,84 @@ void AddConstants(Napi::Env env, Napi::Object target) {
   C(TCP_LAST_ACK);
   C(TCP_LISTEN);
   C(TCP_CLOSING);
+#endif
+#if defined(__linux__)
+  // Syscall numbers, so that /proc/<pid>/task/<tid>/syscall (which shows a number) can be named.
+#ifdef SYS_read
+  C(SYS_read);
+#endif
+#ifdef SYS_write
+  C(SYS_write);
+#endif
+#ifdef SYS_close
+  C(SYS_close);
+#endif
+#ifdef SYS_poll
+  C(SYS_poll);
+#endif
+#ifdef SYS_ppoll
+  C(SYS_ppoll);
+#endif
+#ifdef SYS_select
+  C(SYS_select);
+#endif
+#ifdef SYS_pselect6
+  C(SYS_pselect6);
+#endif
+#ifdef SYS_epoll_wait
+  C(SYS_epoll_wait);
+#endif
+#ifdef SYS_epoll_pwait
+  C(SYS_epoll_pwait);
+#endif
+#ifdef SYS_futex
+  C(SYS_futex);
+#endif
+#ifdef SYS_nanosleep
+  C(SYS_nanosleep);
+#endif
+#ifdef SYS_clock_nanosleep
+  C(SYS_clock_nanosleep);
+#endif
+#ifdef SYS_socket
+  C(SYS_socket);
+#endif
+#ifdef SYS_connect
+  C(SYS_connect);
+#endif
+#ifdef SYS_accept
+  C(SYS_accept);
+#endif
+#ifdef SYS_accept4
+  C(SYS_accept4);
+#endif
+#ifdef SYS_sendto
+  C(SYS_sendto);
+#endif
+#ifdef SYS_recvfrom
+  C(SYS_recvfrom);
+#endif
+#ifdef SYS_sendmsg
+  C(SYS_sendmsg);
+#endif
+#ifdef SYS_recvmsg
+  C(SYS_recvmsg);
+#endif
+#ifdef SYS_sendmmsg
+  C(SYS_sendmmsg);
+#endif
+#ifdef SYS_recvmmsg
+  C(SYS_recvmmsg);
+#endif
+#ifdef SYS_shutdown
+  C(SYS_shutdown);
+#endif
+#ifdef SYS_bind
+  C(SYS_bind);
+#endif
+#ifdef SYS_listen
+  C(SYS_listen);
+#endif
 #endif
 #undef C
 }

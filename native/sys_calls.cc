@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -93,6 +94,13 @@ int sys_getpeername(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int sys_poll(pollfd* fds, nfds_t nfds, int timeout) { SYSSOCK_RETURN(::poll(fds, nfds, timeout)); }
+
+int sys_signal_disposition(int signum, bool ignore) {
+  struct sigaction action = {};
+  action.sa_handler = ignore ? SIG_IGN : SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  SYSSOCK_RETURN(::sigaction(signum, &action, nullptr));
+}
 
 int sys_gettid() {
 #if defined(__linux__)

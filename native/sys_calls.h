@@ -36,6 +36,8 @@ int sys_setsockopt(int fd, int level, int optname, const void* optval, socklen_t
 int sys_getsockname(int fd, sockaddr* addr, socklen_t* len);
 int sys_getpeername(int fd, sockaddr* addr, socklen_t* len);
 int sys_poll(pollfd* fds, nfds_t nfds, int timeout);
+// sigaction(2) setting signum's disposition to SIG_DFL (ignore = false) or SIG_IGN (ignore = true).
+int sys_signal_disposition(int signum, bool ignore);
 // gettid(2) on Linux; -ENOSYS elsewhere.
 int sys_gettid();
 

@@ -41,6 +41,7 @@ const EXPECTED_FUNCTIONS = [
   'getpeername',
   'poll',
   'gettid',
+  'signal',
 ];
 const EXPECTED_OTHERS = ['constants', 'errnoNames', 'errnoMessages', 'layouts', 'platform'];
 
