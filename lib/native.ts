@@ -77,11 +77,15 @@ export interface NativeAddon {
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function load(): NativeAddon {
+function locate(): string {
   const override = process.env.SYSSOCK_ADDON;
-  if (override) return createRequire(import.meta.url)(resolve(override)) as NativeAddon;
-  return bindings({ bindings: 'syssock', module_root: packageRoot }) as NativeAddon;
+  if (override) return resolve(override);
+  // `path: true` makes bindings return the file it would load instead of loading it.
+  return bindings({ bindings: 'syssock', module_root: packageRoot, path: true } as never) as unknown as string;
 }
 
+/** The file the addon was loaded from (workers and child processes load the same one). */
+export const addonPath: string = locate();
+
 /** The loaded addon (one instance per thread: the addon is context-aware). */
-export const addon: NativeAddon = load();
+export const addon: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;

@@ -1,0 +1,38 @@
+// `npm run lab`: runs the experiments with their narrators and ends with a findings summary.
+//   npm run lab                 every experiment of the catalog
+//   npm run lab -- E01 E07      those (ids or slugs)
+//   npm run lab -- --json       the CLI's JSON output (syssock-lab run --all --json)
+// The exit code is 0 only if every claim held.
+import { main as cli } from '../lib/lab/cli.js';
+import { formatSummary, runWithProgress } from '../lib/lab/report.js';
+import type { ExperimentResult } from '../lib/lab/types.js';
+import { catalog } from './catalog.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--json')) {
+  process.exitCode = await cli([
+    'run',
+    ...(args.length > 1 ? args.filter((a) => a !== '--json') : ['--all']),
+    '--json',
+  ]);
+} else {
+  const selected = args.length === 0 ? catalog : args.map((key) => find(key));
+  const results: ExperimentResult[] = [];
+  for (const { experiment, narrate } of selected) {
+    const result = await runWithProgress(experiment, (line) => console.error(line));
+    results.push(result);
+    console.log(`${narrate(result)}\n`);
+  }
+  console.log(formatSummary(results));
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+}
+
+function find(key: string) {
+  const k = key.toLowerCase();
+  const found = catalog.find((e) => e.experiment.id.toLowerCase() === k || e.experiment.slug === k);
+  if (!found) {
+    console.error(`no experiment ${key}; ids: ${catalog.map((e) => e.experiment.id).join(' ')}`);
+    process.exit(2);
+  }
+  return found;
+}

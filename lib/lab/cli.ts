@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * syssock-lab: list and run the experiments.
+ *
+ *   syssock-lab list
+ *   syssock-lab run <id|slug …>      e.g. run E01 E07, run blocking-send
+ *   syssock-lab run --all [--json]
+ *
+ * The exit code is 0 only if every claim of every experiment run held. With --json, stdout is
+ * one JSON array (one object per experiment: id, title, ok, claims, data …) and progress goes to
+ * stderr.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { experiments, findExperiment } from './registry.js';
+import { formatResult, formatSummary, runWithProgress } from './report.js';
+import type { Experiment, ExperimentResult } from './types.js';
+
+const usage = `usage: syssock-lab list
+       syssock-lab run <id|slug …> [--json]
+       syssock-lab run --all [--json]`;
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { all: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...keys] = positionals;
+  if (values.help || command === undefined) {
+    console.log(usage);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'list') {
+    for (const e of experiments) console.log(`${e.id}  ${e.slug.padEnd(20)} ${e.title}\n     shows: ${e.shows}`);
+    return 0;
+  }
+  if (command !== 'run') {
+    console.error(`unknown command ${command}\n${usage}`);
+    return 2;
+  }
+  const selected: Experiment[] = [];
+  if (values.all) selected.push(...experiments);
+  for (const key of keys) {
+    const found = findExperiment(key);
+    if (!found) {
+      console.error(`no experiment ${key}; see syssock-lab list`);
+      return 2;
+    }
+    selected.push(found);
+  }
+  if (selected.length === 0) {
+    console.error(usage);
+    return 2;
+  }
+  const results: ExperimentResult[] = [];
+  for (const experiment of selected) {
+    const result = await runWithProgress(experiment, (line) => console.error(line));
+    results.push(result);
+    if (!values.json) console.log(`${formatResult(result)}\n`);
+  }
+  if (values.json) console.log(JSON.stringify(results, null, 2));
+  else console.log(formatSummary(results));
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+// Run when executed directly (node dist/lab/cli.js, tsx lib/lab/cli.ts), not when imported.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
