@@ -211,7 +211,7 @@ Value Fcntl(const CallbackInfo& info) {
 // other request is refused, because the kernel would read or write a struct of its own size.
 Value Ioctl(const CallbackInfo& info) {
   int fd;
-  int64_t request;
+  int64_t request = 0;
   if (!GetFd(info, 0, &fd) || !GetInt(info, 1, "request", 0, UINT32_MAX, &request)) return {};
   switch (static_cast<unsigned long>(request)) {
     case FIONBIO:
@@ -301,7 +301,7 @@ Value Getpeername(const CallbackInfo& info) { return NameCommon(info, sys_getpee
 // thread for up to timeout ms (-1: no limit), which is what the caller asked for by name.
 Value Poll(const CallbackInfo& info) {
   Bytes bytes;
-  int64_t nfds;
+  int64_t nfds = 0;
   int32_t timeout;
   if (!GetBytes(info, 0, "fds", &bytes) || !GetInt(info, 1, "nfds", 0, INT32_MAX, &nfds) ||
       !GetInt32(info, 2, "timeout", &timeout))

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <string>
 
 namespace syssock {
@@ -32,50 +31,27 @@ std::string NumberText(double value) {
   return text;
 }
 
-bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max,
-            int64_t* out) {
-  napi_env env = info.Env();
+bool ThrowIntError(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min,
+                   int64_t max) {
   double value;
-  if (napi_get_value_double(env, info[i], &value) != napi_ok) {
+  if (napi_get_value_double(info.Env(), info[i], &value) != napi_ok) {
     ThrowTypeError(info.Env(), name, "of type number");
     return false;
   }
-  // NaN fails both comparisons; the trunc check rejects fractions and ±Infinity.
-  if (!(value >= static_cast<double>(min) && value <= static_cast<double>(max)) ||
-      std::trunc(value) != value) {
-    std::string message = "It must be an integer >= " + std::to_string(min) +
-                          " and <= " + std::to_string(max) + ". Received " + NumberText(value);
-    ThrowRangeError(info.Env(), name, message.c_str());
-    return false;
-  }
-  *out = static_cast<int64_t>(value);
-  return true;
-}
-
-bool GetInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
-  int64_t value;
-  if (!GetInt(info, i, name, std::numeric_limits<int32_t>::min(),
-              std::numeric_limits<int32_t>::max(), &value))
-    return false;
-  *out = static_cast<int32_t>(value);
-  return true;
-}
-
-bool GetFd(const Napi::CallbackInfo& info, size_t i, int* out) {
-  return GetInt32(info, i, "fd", out);
+  std::string message = "It must be an integer >= " + std::to_string(min) +
+                        " and <= " + std::to_string(max) + ". Received " + NumberText(value);
+  ThrowRangeError(info.Env(), name, message.c_str());
+  return false;
 }
 
 bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
   napi_env env = info.Env();
   napi_value value = info[i];
-  bool is_typedarray = false;
-  napi_is_typedarray(env, value, &is_typedarray);
-  if (is_typedarray) {
-    napi_typedarray_type type;
-    size_t length;
-    void* data;
-    if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok)
-      return false;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  // One call both tests for a TypedArray (Buffer included) and reads it: the hot path.
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) == napi_ok) {
     size_t element_size = 1;
     switch (type) {
       case napi_int16_array:
@@ -102,8 +78,6 @@ bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes*
   bool is_dataview = false;
   napi_is_dataview(env, value, &is_dataview);
   if (is_dataview) {
-    size_t length;
-    void* data;
     if (napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr) != napi_ok)
       return false;
     out->data = static_cast<uint8_t*>(data);
@@ -117,7 +91,7 @@ bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes*
 bool GetByteRange(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
   if (!GetBytes(info, i, name, out)) return false;
   constexpr int64_t kMax = static_cast<int64_t>(1) << 53;
-  int64_t offset, length;
+  int64_t offset = 0, length = 0;
   if (!GetInt(info, i + 1, "offset", 0, kMax, &offset)) return false;
   if (!GetInt(info, i + 2, "length", 0, kMax, &length)) return false;
   if (static_cast<uint64_t>(offset) > out->length) {

@@ -6,6 +6,7 @@
 
 #include <napi.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,14 +18,38 @@ void ThrowTypeError(Napi::Env env, const char* name, const char* expected);
 std::string NumberText(double value);
 void ThrowRangeError(Napi::Env env, const char* name, const char* message);
 
+// Throws the TypeError (not a number) or RangeError (fraction, NaN, ±Infinity, out of range)
+// for info[i]. Kept out of line and cold so the checks below stay small on the hot path.
+[[gnu::cold, gnu::noinline]] bool ThrowIntError(const Napi::CallbackInfo& info, size_t i,
+                                                const char* name, int64_t min, int64_t max);
+
 // An integer-valued number in [min, max]; fractions, NaN and ±Infinity are RangeErrors and a
 // non-number is a TypeError.
-bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max,
-            int64_t* out);
-bool GetInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out);
+inline bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min,
+                   int64_t max, int64_t* out) {
+  double value = 0;
+  // NaN fails both comparisons; the trunc check rejects fractions and ±Infinity.
+  if (napi_get_value_double(info.Env(), info[i], &value) == napi_ok &&
+      value >= static_cast<double>(min) && value <= static_cast<double>(max) &&
+      __builtin_trunc(value) == value) {
+    *out = static_cast<int64_t>(value);
+    return true;
+  }
+  return ThrowIntError(info, i, name, min, max);
+}
+
+inline bool GetInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
+  int64_t value = 0;
+  if (!GetInt(info, i, name, INT32_MIN, INT32_MAX, &value)) return false;
+  *out = static_cast<int32_t>(value);
+  return true;
+}
+
 // A file descriptor: an integer in [INT32_MIN, INT32_MAX]. Negative numbers are passed on, so
 // that the kernel answers them with EBADF exactly as it would in C.
-bool GetFd(const Napi::CallbackInfo& info, size_t i, int* out);
+inline bool GetFd(const Napi::CallbackInfo& info, size_t i, int* out) {
+  return GetInt32(info, i, "fd", out);
+}
 
 // Bytes of a Buffer, TypedArray or DataView (never copied). A detached buffer has length 0.
 struct Bytes {
