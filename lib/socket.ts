@@ -129,6 +129,17 @@ export class Socket {
     check(sys.close(fd), 'close');
   }
 
+  /**
+   * Gives up ownership without closing: marks this Socket closed (later calls throw EBADF
+   * without a syscall) and returns the fd, which now belongs to the caller — for handing it to
+   * `new net.Socket({ fd })` or `server.listen({ fd })`. No syscall.
+   */
+  release(): number {
+    const fd = this.#use('release');
+    this.#fd = -1;
+    return fd;
+  }
+
   /** Same as {@link close}, for `using` declarations. */
   [Symbol.dispose](): void {
     this.close();

@@ -2,7 +2,7 @@
 // without making a syscall, so a closed Socket can never act on a recycled fd number that the
 // kernel has since given to another socket. The raw layer has no such guard, by design.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Socket, constant, inet, poll, sys, type SockAddr } from '../lib/index.js';
+import { Socket, constant, constants, inet, poll, sys, type SockAddr } from '../lib/index.js';
 import { listener, Sockets } from './helpers/peers.js';
 import { expectCode, expectThrows, tcpSocket, thrown, waitAcceptable, waitFor } from './helpers/tcp.js';
 
@@ -190,5 +190,30 @@ describe('a recycled fd number', () => {
     const buf = Buffer.alloc(8);
     expect(peer.recv(buf)).toBe(4);
     expect(buf.subarray(0, 4).toString()).toBe('oops');
+  });
+});
+
+describe('Socket.release', () => {
+  const owned = new Sockets();
+  afterEach(() => owned.closeAll());
+
+  it('returns the fd without closing it, and the Socket then throws EBADF without a syscall', () => {
+    const [a, b] = Socket.pair(constants.AF_UNIX, constants.SOCK_STREAM);
+    owned.add(b);
+    const fd = a.release();
+    expect(a.closed).toBe(true);
+    expect(a.fd).toBe(-1);
+    expect(() => a.send('x')).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'send' }));
+    // The fd is still open and still connected: the new owner can use and close it.
+    const taken = owned.add(Socket.fromFd(fd));
+    expect(taken.send('y')).toBe(1);
+    expect(b.recv(Buffer.alloc(4))).toBe(1);
+  });
+
+  it('throws EBADF on a Socket that is already closed', () => {
+    const [a, b] = Socket.pair(constants.AF_UNIX, constants.SOCK_STREAM);
+    owned.add(b);
+    a.close();
+    expect(() => a.release()).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'release' }));
   });
 });
