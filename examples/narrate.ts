@@ -20,9 +20,12 @@ export function checklist(result: ExperimentResult): string {
 
 /**
  * A line chart of one or more series against their index, squeezed to `width` points (the
- * samples are evenly spaced in time), with a legend.
+ * samples are evenly spaced in time), with a legend. `format` labels the y axis (default: MB).
  */
-export function chart(series: Record<string, number[]>, options: { height?: number; width?: number } = {}): string {
+export function chart(
+  series: Record<string, number[]>,
+  options: { height?: number; width?: number; format?: (value: number) => string } = {},
+): string {
   const width = options.width ?? 60;
   const names = Object.keys(series);
   const colors = [asciichart.blue, asciichart.green, asciichart.magenta, asciichart.yellow];
@@ -30,7 +33,7 @@ export function chart(series: Record<string, number[]>, options: { height?: numb
   const plot = asciichart.plot(squeezed, {
     height: options.height ?? 10,
     colors: names.map((_, i) => colors[i % colors.length]!),
-    format: (x: number) => `${(x / 1e6).toFixed(2).padStart(8)} MB`,
+    format: options.format ?? ((x: number) => `${(x / 1e6).toFixed(2).padStart(8)} MB`),
   });
   const legend = names.map((n, i) => `${colors[i % colors.length]}━━${asciichart.reset} ${n}`).join('   ');
   return `${plot}\n${' '.repeat(12)}${legend}`;
