@@ -35,3 +35,12 @@ export {
 } from './options.js';
 export { decodeTcpInfo, tcpStateName, type TcpInfo } from './tcp-info.js';
 export { poll, type PollRequest } from './poll.js';
+export {
+  BorrowedSocket,
+  borrow,
+  listenOnNet,
+  toNetSocket,
+  type ListenOnNetOptions,
+  type NetSocketOrServer,
+  type ToNetSocketOptions,
+} from './interop.js';
