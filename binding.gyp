@@ -7,6 +7,7 @@
         "native/args.cc",
         "native/constants.cc",
         "native/layouts.cc",
+        "native/poller.cc",
         "native/sockaddr.cc",
         "native/sys_calls.cc",
         "native/tcp_info_layout.cc"

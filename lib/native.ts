@@ -30,6 +30,50 @@ export interface RawAddress {
   path?: string | Uint8Array;
 }
 
+/** Where a native poll handle is in its lifecycle (native/poller.h). */
+export type NativePollerState = 'idle' | 'active' | 'closing' | 'closed';
+
+/**
+ * One libuv poll handle (uv_poll_t) on one fd, on the loop of the environment that opened it
+ * (native/poller.cc). Made by {@link NativeAddon.pollerOpen}; lib/poller.ts drives it.
+ */
+export interface NativePoller {
+  /**
+   * uv_poll_start with `events` (POLLIN | POLLOUT | POLLPRI | POLLRDHUP, not 0) → 0, or a negative
+   * libuv error: -EBADF once closed, the error status once the handle reported one (it is never
+   * re-armed). Starting with the events already armed does nothing.
+   */
+  start(events: number): number;
+  /** uv_poll_stop → 0, or -EBADF once closed. */
+  stop(): number;
+  /**
+   * uv_close: stops the handle at once (the fd leaves epoll before this returns, so the fd may be
+   * closed right after); libuv frees the handle in the close callback, a loop turn later.
+   * Idempotent.
+   */
+  close(): void;
+  /** uv_ref: an active handle keeps the event loop alive (the default). */
+  ref(): void;
+  /** uv_unref: the handle no longer keeps the event loop alive. */
+  unref(): void;
+  /** uv_has_ref. */
+  hasRef(): boolean;
+  /** The fd it watches. */
+  readonly fd: number;
+  /** The POLL* events it is started with (0: stopped). */
+  readonly events: number;
+  /** 'idle' (open, stopped), 'active' (started), 'closing' (uv_close called), 'closed' (freed). */
+  readonly state: NativePollerState;
+  /** The error status libuv reported (negative), or 0. */
+  readonly error: number;
+}
+
+/**
+ * Called on the loop thread when a poll handle wakes up: `status` is 0 or libuv's negative error
+ * (libuv stopped the handle), `revents` the kernel's own POLL* bits from one poll(2) with timeout 0.
+ */
+export type NativePollCallback = (status: number, revents: number) => void;
+
 /** What the C++ addon exports. Each function returns a result ≥ 0 or -errno. */
 export interface NativeAddon {
   socket(domain: number, type: number, protocol: number): number;
@@ -68,6 +112,14 @@ export interface NativeAddon {
   poll(fds: ArrayBufferView, nfds: number, timeout: number): number;
   gettid(): number;
   signal(signum: number, disposition: 'default' | 'ignore'): number;
+  /**
+   * uv_poll_init on this environment's loop → a poll handle, or -errno (-EEXIST when this
+   * environment already has a live handle for `fd`). uv_poll_init sets O_NONBLOCK on the fd:
+   * lib/poller.ts only calls this for fds that are nonblocking already.
+   */
+  pollerOpen(fd: number, onEvent: NativePollCallback): NativePoller | number;
+  /** The poll handles of this environment not yet freed (open or closing). */
+  pollerCount(): number;
   readonly constants: Readonly<Record<string, number>>;
   readonly errnoNames: Readonly<Record<number, string>>;
   readonly errnoMessages: Readonly<Record<number, string>>;

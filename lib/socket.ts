@@ -2,11 +2,17 @@
  * Socket: owns one fd. Each method performs exactly one syscall and is named after it (helpers
  * that make more say so); a failure throws {@link SocketError}. Expected outcomes stay visible:
  * EAGAIN and EINPROGRESS are thrown as they are, never swallowed or retried.
+ *
+ * The async helpers (`readable`, `writable`, `acceptAsync`, `connectAsync`, `sendAll`,
+ * `recvSome`, `accepts`) are the exception, by name and by design: each makes several syscalls
+ * and waits for readiness between them on the event loop (one libuv poll handle per socket, see
+ * {@link Poller}), retrying EAGAIN after a wake-up. They need a nonblocking socket.
  * @module
  */
 import type { SockAddr } from './address.js';
+import { cancelledError, Deadline, type WaitOptions } from './async.js';
 import { constants } from './constants.js';
-import { absentError, argError, check, closedError, int32Arg } from './errors.js';
+import { absentError, argError, check, closedError, int32Arg, SocketError } from './errors.js';
 import type { RawAddress } from './native.js';
 import {
   decodeOption,
@@ -17,6 +23,7 @@ import {
   type OptionValue,
 } from './options.js';
 import { poll } from './poll.js';
+import { Poller } from './poller.js';
 import * as sys from './sys.js';
 import { decodeTcpInfo, tcpInfoBuffer, type TcpInfo } from './tcp-info.js';
 
@@ -26,6 +33,32 @@ const c = constants;
 export interface Accepted {
   socket: Socket;
   address: SockAddr;
+}
+
+/** Options of {@link Socket.sendAll}: a range of the data, send(2) flags, and the wait's limits. */
+export interface SendAllOptions extends WaitOptions {
+  /** send(2) flags (MSG_NOSIGNAL, MSG_MORE …); default 0. */
+  flags?: number;
+  /** Byte offset into the data; default 0. */
+  offset?: number;
+  /** Bytes to send from `offset`; default: to the end. */
+  length?: number;
+}
+
+/** Options of {@link Socket.recvSome}: where in the buffer, recv(2) flags, and the wait's limits. */
+export interface RecvSomeOptions extends WaitOptions {
+  /** recv(2) flags (MSG_PEEK …); default 0. */
+  flags?: number;
+  /** Byte offset into the buffer; default 0. */
+  offset?: number;
+  /** At most this many bytes; default: to the end of the buffer. */
+  length?: number;
+}
+
+/** Options of {@link Socket.accepts}. */
+export interface AcceptLoopOptions {
+  /** Aborting it ends the loop by rejecting the pending `next()` with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /** What recvfrom returns: the byte count and the sender's address. */
@@ -61,6 +94,9 @@ function byteLengthOf(view: unknown): number {
  */
 export class Socket {
   #fd: number;
+  /** The poll handle's owner, from the first async wait until close/release. */
+  #poller: Poller | undefined;
+  #ref = true;
 
   /** Takes ownership of `fd`. Use the static constructors. */
   private constructor(fd: number) {
@@ -121,23 +157,38 @@ export class Socket {
   /**
    * close(2). Marks the Socket closed first, so even a failing close (EINTR, EIO, which Linux
    * reports after releasing the fd anyway) leaves it closed. A second call does nothing.
+   *
+   * When async waits are pending, the poll handle is stopped and closed first (uv_close, which
+   * takes the fd out of epoll at once) and the waits reject with SocketError ECANCELED; only
+   * then is the fd closed. libuv frees the handle a loop turn later.
    */
   close(): void {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    this.#detach('close');
     check(sys.close(fd), 'close');
   }
 
   /**
    * Gives up ownership without closing: marks this Socket closed (later calls throw EBADF
    * without a syscall) and returns the fd, which now belongs to the caller — for handing it to
-   * `new net.Socket({ fd })` or `server.listen({ fd })`. No syscall.
+   * `new net.Socket({ fd })` or `server.listen({ fd })`. No syscall. The poll handle, if any,
+   * is stopped and closed first (pending waits reject with ECANCELED), so the new owner can
+   * watch the fd on the same loop.
    */
   release(): number {
     const fd = this.#use('release');
     this.#fd = -1;
+    this.#detach('release');
     return fd;
+  }
+
+  /** Closes the poll handle (stopping it at once) and rejects pending waits with ECANCELED. */
+  #detach(why: 'close' | 'release'): void {
+    const poller = this.#poller;
+    this.#poller = undefined;
+    poller?.close((syscall) => cancelledError(syscall, why));
   }
 
   /** Same as {@link close}, for `using` declarations. */
@@ -330,5 +381,191 @@ export class Socket {
     const buf = tcpInfoBuffer();
     const length = check(sys.getsockopt(fd, c.IPPROTO_TCP!, c.TCP_INFO, buf), 'getsockopt');
     return decodeTcpInfo(buf, length);
+  }
+
+  // ── async helpers: several syscalls each, with readiness waits on the event loop ──────────
+
+  /**
+   * The socket's poller, made on first use. Its constructor makes one fcntl(F_GETFL) and throws
+   * a TypeError (`ERR_SOCKET_BLOCKING`) when O_NONBLOCK is clear: the helpers need a
+   * nonblocking socket and never set the flag themselves.
+   */
+  #attach(syscall: string): Poller {
+    const fd = this.#use(syscall);
+    if (this.#poller === undefined) {
+      this.#poller = new Poller(fd, syscall);
+      if (!this.#ref) this.#poller.unref();
+    }
+    return this.#poller;
+  }
+
+  /** One readiness wait for a helper, bounded by the helper's deadline. */
+  #wait(events: number, syscall: string, deadline: Deadline): Promise<number> {
+    return this.#attach(syscall).wait(events, deadline.next(), syscall, deadline.timeout);
+  }
+
+  /**
+   * Waits until the socket is readable: resolves with poll(2)'s revents — POLLIN (data, a
+   * pending connection on a listener, or end of stream, where POLLRDHUP joins it), or POLLHUP /
+   * POLLERR, which wake every wait. Async; no thread: a libuv poll handle on this thread's loop,
+   * plus one poll(2) with timeout 0 per wake-up.
+   *
+   * Rejects with SocketError ETIMEDOUT after `timeout` ms, with `signal.reason` on abort, with
+   * ECANCELED when the socket is closed meanwhile, with EBADF when it is closed already, and
+   * with a TypeError (`ERR_SOCKET_BLOCKING`) when the socket is blocking.
+   */
+  async readable(options?: WaitOptions): Promise<number> {
+    return this.#attach('poll').wait(c.POLLIN!, options, 'poll');
+  }
+
+  /**
+   * Waits until the socket is writable: resolves with poll(2)'s revents — POLLOUT (room in the
+   * send buffer, or a nonblocking connect finished: read SO_ERROR), or POLLHUP / POLLERR.
+   * Same mechanism and rejections as {@link readable}.
+   */
+  async writable(options?: WaitOptions): Promise<number> {
+    return this.#attach('poll').wait(c.POLLOUT!, options, 'poll');
+  }
+
+  /**
+   * Accepts one connection, waiting for it if none is queued. Syscalls: accept4(2) with
+   * SOCK_NONBLOCK | SOCK_CLOEXEC on Linux (the new socket is ready for the async helpers), else
+   * accept(2) + fcntl(F_GETFL) + fcntl(F_SETFL, O_NONBLOCK) + fcntl(F_SETFD, FD_CLOEXEC); on
+   * EAGAIN (nothing queued, or a spurious wake-up) it waits for POLLIN and tries again. Other
+   * errors reject as SocketError. `timeout` bounds the whole call.
+   */
+  async acceptAsync(options?: WaitOptions): Promise<Accepted> {
+    const deadline = new Deadline(options);
+    const linux = sys.platform === 'linux';
+    const syscall = linux ? 'accept4' : 'accept';
+    this.#attach(syscall);
+    for (;;) {
+      const peer = {} as RawAddress;
+      const fd = this.#use(syscall);
+      const rc = linux ? sys.accept4(fd, peer, c.SOCK_NONBLOCK! | c.SOCK_CLOEXEC!) : sys.accept(fd, peer);
+      if (rc >= 0) {
+        const socket = new Socket(rc);
+        if (!linux) {
+          try {
+            socket.setNonBlocking(true);
+            socket.fcntl(c.F_SETFD!, c.FD_CLOEXEC!);
+          } catch (e) {
+            socket.close();
+            throw e;
+          }
+        }
+        return { socket, address: peer as SockAddr };
+      }
+      if (rc !== -c.EAGAIN!) throw new SocketError(rc, syscall);
+      await this.#wait(c.POLLIN!, syscall, deadline);
+    }
+  }
+
+  /**
+   * Connects without blocking the thread. Syscalls: connect(2); when it returns EINPROGRESS,
+   * a wait for POLLOUT, then getsockopt(SO_ERROR) (and getpeername(2) in the odd case of a
+   * wake-up with neither POLLOUT nor an error). Resolves once connected; rejects with the
+   * connect SocketError — at once when connect(2) fails immediately (ECONNREFUSED, ENETUNREACH
+   * …), or with the error SO_ERROR reports. On timeout or abort the attempt is left as it is:
+   * close the socket.
+   */
+  async connectAsync(address: SockAddr, options?: WaitOptions): Promise<void> {
+    const deadline = new Deadline(options);
+    this.#attach('connect');
+    const rc = sys.connect(this.#use('connect'), address as RawAddress);
+    if (rc === 0) return;
+    if (rc !== -c.EINPROGRESS!) throw new SocketError(rc, 'connect', address);
+    const revents = await this.#wait(c.POLLOUT!, 'connect', deadline);
+    const error = this.getOption('SO_ERROR');
+    if (error !== 0) throw new SocketError(error, 'connect', address);
+    if ((revents & c.POLLOUT!) === 0) {
+      const peer = {} as RawAddress;
+      const named = sys.getpeername(this.#use('getpeername'), peer);
+      if (named < 0) throw new SocketError(named, 'connect', address);
+    }
+  }
+
+  /**
+   * Sends all of `data` (strings as UTF-8; `offset`/`length` select a range without copying):
+   * send(2) until every byte is accepted, waiting for POLLOUT whenever it returns EAGAIN.
+   * Resolves with the bytes sent (the range's length; a 0-byte range makes one send(2)).
+   * Rejects with the send SocketError (EPIPE, ECONNRESET …) or a wait's rejection; the number
+   * of bytes already sent is then unknown to the caller, so the stream should be closed.
+   */
+  async sendAll(data: ArrayBufferView | string, options: SendAllOptions = {}): Promise<number> {
+    const deadline = new Deadline(options);
+    const bytes = toBytes(data);
+    const { flags = 0, offset = 0 } = options;
+    const length = options.length ?? byteLengthOf(bytes) - offset;
+    this.#attach('send');
+    let sent = 0;
+    do {
+      const rc = sys.send(this.#use('send'), bytes, offset + sent, length - sent, flags);
+      if (rc >= 0) sent += rc;
+      else if (rc === -c.EAGAIN!) await this.#wait(c.POLLOUT!, 'send', deadline);
+      else throw new SocketError(rc, 'send');
+    } while (sent < length);
+    return sent;
+  }
+
+  /**
+   * Receives what is there, waiting if nothing is: recv(2) into `buffer` (from `offset`, at most
+   * `length` bytes), and on EAGAIN a wait for POLLIN and another recv(2). Resolves with the
+   * byte count: at least 1, or 0 at end of stream (or for a 0-byte range). Rejects with the
+   * recv SocketError (ECONNRESET …) or a wait's rejection.
+   */
+  async recvSome(buffer: ArrayBufferView, options: RecvSomeOptions = {}): Promise<number> {
+    const deadline = new Deadline(options);
+    const { flags = 0, offset = 0 } = options;
+    const length = options.length ?? byteLengthOf(buffer) - offset;
+    this.#attach('recv');
+    for (;;) {
+      const rc = sys.recv(this.#use('recv'), buffer, offset, length, flags);
+      if (rc >= 0) return rc;
+      if (rc !== -c.EAGAIN!) throw new SocketError(rc, 'recv');
+      await this.#wait(c.POLLIN!, 'recv', deadline);
+    }
+  }
+
+  /**
+   * The accept loop of a server: `for await (const { socket, address } of server.accepts())`.
+   * Each step is {@link acceptAsync} (accepted sockets are nonblocking and close-on-exec). The
+   * loop ends when this listener is closed (the pending accept's ECANCELED ends it quietly);
+   * an aborted signal rejects with its reason; other accept errors (EMFILE …) reject.
+   */
+  async *accepts(options: AcceptLoopOptions = {}): AsyncGenerator<Accepted, void, undefined> {
+    const waitOptions: WaitOptions = options.signal === undefined ? {} : { signal: options.signal };
+    while (!this.closed) {
+      let accepted: Accepted;
+      try {
+        accepted = await this.acceptAsync(waitOptions);
+      } catch (e) {
+        if (this.closed && e instanceof SocketError && (e.code === 'ECANCELED' || e.code === 'EBADF')) return;
+        throw e;
+      }
+      yield accepted;
+    }
+  }
+
+  /** Pending async waits keep the event loop alive (the default). No syscall. */
+  ref(): this {
+    this.#ref = true;
+    this.#poller?.ref();
+    return this;
+  }
+
+  /**
+   * Pending async waits no longer keep the event loop alive (uv_unref on the poll handle, now
+   * and when it is made): a process with nothing else to do exits. No syscall.
+   */
+  unref(): this {
+    this.#ref = false;
+    this.#poller?.unref();
+    return this;
+  }
+
+  /** Whether pending async waits keep the event loop alive. */
+  hasRef(): boolean {
+    return this.#ref;
   }
 }

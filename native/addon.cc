@@ -17,6 +17,7 @@
 #include "args.h"
 #include "constants.h"
 #include "layouts.h"
+#include "poller.h"
 #include "sockaddr.h"
 #include "sys_calls.h"
 
@@ -384,6 +385,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object layouts = Napi::Object::New(env);
   AddLayouts(env, layouts);
   exports.Set("layouts", layouts);
+
+  // uv_poll readiness on this environment's loop (poller.cc): pollerOpen, pollerCount.
+  AddPoller(env, exports);
 
 #if defined(__linux__)
   exports.Set("platform", Napi::String::New(env, "linux"));

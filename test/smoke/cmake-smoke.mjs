@@ -42,6 +42,8 @@ const EXPECTED_FUNCTIONS = [
   'poll',
   'gettid',
   'signal',
+  'pollerOpen',
+  'pollerCount',
 ];
 const EXPECTED_OTHERS = ['constants', 'errnoNames', 'errnoMessages', 'layouts', 'platform'];
 
@@ -181,6 +183,28 @@ check('TCP round trip on 127.0.0.1', () => {
   } finally {
     // After a failure, still give back whatever was opened (results ignored: already failing).
     for (const fd of open) addon.close(fd);
+  }
+});
+
+check("poller: uv_poll_init, start, close on this thread's loop", () => {
+  const C = addon.constants;
+  const sv = new Int32Array(2);
+  assert.equal(addon.socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, sv), 0);
+  try {
+    const poller = addon.pollerOpen(sv[0], () => {});
+    assert.equal(typeof poller, 'object', `pollerOpen returned ${poller}`);
+    assert.equal(
+      addon.pollerOpen(sv[0], () => {}),
+      -C.EEXIST,
+      'one handle per fd',
+    );
+    assert.equal(poller.start(C.POLLIN), 0);
+    assert.equal(poller.state, 'active');
+    poller.close(); // stops at once; freed in the close callback, a loop turn later
+    assert.equal(poller.state, 'closing');
+  } finally {
+    addon.close(sv[0]);
+    addon.close(sv[1]);
   }
 });
 
