@@ -307,6 +307,12 @@ export interface Constants {
   readonly SYS_shutdown?: number;
   readonly SYS_bind?: number;
   readonly SYS_listen?: number;
+  readonly TH_FIN?: number;
+  readonly TH_SYN?: number;
+  readonly TH_RST?: number;
+  readonly TH_PUSH?: number;
+  readonly TH_ACK?: number;
+  readonly TH_URG?: number;
   /** Any other name: undefined. */
   readonly [name: string]: number | undefined;
 }

@@ -430,6 +430,25 @@ void AddConstants(Napi::Env env, Napi::Object target) {
 #ifdef INET6_ADDRSTRLEN
   C(INET6_ADDRSTRLEN);
 #endif
+  // TCP header control bits (<netinet/tcp.h>), for reading segments off a raw socket.
+#ifdef TH_FIN
+  C(TH_FIN);
+#endif
+#ifdef TH_SYN
+  C(TH_SYN);
+#endif
+#ifdef TH_RST
+  C(TH_RST);
+#endif
+#ifdef TH_PUSH
+  C(TH_PUSH);
+#endif
+#ifdef TH_ACK
+  C(TH_ACK);
+#endif
+#ifdef TH_URG
+  C(TH_URG);
+#endif
 #if defined(__linux__)
   // glibc declares the TCP states as enum members, not macros.
   C(TCP_ESTABLISHED);

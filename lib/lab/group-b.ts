@@ -320,9 +320,8 @@ export function clockTicksPerSecond(): number | null {
 }
 
 // Wire format of the segments a raw socket receives: an IPv4 header (RFC 791 §3.1) and then the
-// TCP header (RFC 9293 §3.1). These are protocol-defined bit positions and offsets, the same on
-// every platform; the addon exports no TH_* constants (glibc's <netinet/tcp.h> has them), so
-// they are named here once, with their source.
+// TCP header (RFC 9293 §3.1). The byte offsets are fixed by the protocols, the same on every
+// platform; the control bits come from <netinet/tcp.h> (TH_*).
 /** IPv4: the low nibble of byte 0 is the header length in 32-bit words (RFC 791). */
 const IP_IHL_MASK = 0x0f;
 /** IPv4: byte offset of the protocol, the source and the destination address (RFC 791). */
@@ -333,15 +332,17 @@ const IP_DESTINATION = 16;
 const TCP_SEQ = 4;
 const TCP_ACK_NUMBER = 8;
 const TCP_FLAGS = 13;
-/** TCP control bits in the flags byte (RFC 9293 §3.1: FIN, SYN, RST, PSH, ACK, URG). */
-const TCP_FLAG_BITS: readonly [string, number][] = [
-  ['FIN', 0x01],
-  ['SYN', 0x02],
-  ['RST', 0x04],
-  ['PSH', 0x08],
-  ['ACK', 0x10],
-  ['URG', 0x20],
-];
+/** TCP control bits in the flags byte, from the headers. */
+const TCP_FLAG_BITS: readonly (readonly [string, number])[] = (
+  [
+    ['FIN', c.TH_FIN],
+    ['SYN', c.TH_SYN],
+    ['RST', c.TH_RST],
+    ['PSH', c.TH_PUSH],
+    ['ACK', c.TH_ACK],
+    ['URG', c.TH_URG],
+  ] as (readonly [string, number | undefined])[]
+).filter((entry): entry is readonly [string, number] => entry[1] !== undefined);
 
 /**
  * One TCP segment seen on a raw socket, in the order the kernel queued it. (No arrival time: the
