@@ -21,17 +21,10 @@ import type { SockAddr } from './address.js';
 import { constants } from './constants.js';
 import { absentError, argError, check, int32Arg, SocketError } from './errors.js';
 import type { RawAddress } from './native.js';
-import {
-  decodeOption,
-  encodeOption,
-  optionBuffer,
-  resolveOption,
-  type OptionName,
-  type OptionValue,
-} from './options.js';
+import { getOptionOf, setOptionOf, type OptionName, type OptionValue } from './options.js';
 import { Socket } from './socket.js';
 import * as sys from './sys.js';
-import { decodeTcpInfo, tcpInfoBuffer, type TcpInfo } from './tcp-info.js';
+import { tcpInfoOf, type TcpInfo } from './tcp-info.js';
 
 const c = constants;
 
@@ -172,11 +165,7 @@ export class BorrowedSocket {
    * away from net too.
    */
   getOption<N extends OptionName>(name: N): OptionValue<N> {
-    const fd = this.#use('getsockopt');
-    const opt = resolveOption(name, 'getsockopt');
-    const buf = optionBuffer(opt.kind);
-    check(sys.getsockopt(fd, opt.level, opt.optname, buf), 'getsockopt');
-    return decodeOption(opt.kind, buf) as OptionValue<N>;
+    return getOptionOf(this.#use('getsockopt'), name);
   }
 
   /**
@@ -184,19 +173,12 @@ export class BorrowedSocket {
    * {@link Socket.setOption} (Linux doubles SO_SNDBUF/SO_RCVBUF).
    */
   setOption<N extends OptionName>(name: N, value: OptionValue<N>): void {
-    const fd = this.#use('setsockopt');
-    const opt = resolveOption(name, 'setsockopt');
-    check(sys.setsockopt(fd, opt.level, opt.optname, encodeOption(opt.kind, value, name)), 'setsockopt');
+    setOptionOf(this.#use('setsockopt'), name, value);
   }
 
   /** getsockopt(TCP_INFO), decoded, as {@link Socket.tcpInfo}. Linux. */
   tcpInfo(): TcpInfo {
-    const fd = this.#use('getsockopt');
-    if (c.TCP_INFO === undefined || sys.layouts.tcp_info === undefined)
-      throw absentError(c.ENOPROTOOPT!, 'getsockopt', 'TCP_INFO');
-    const buf = tcpInfoBuffer();
-    const length = check(sys.getsockopt(fd, c.IPPROTO_TCP!, c.TCP_INFO, buf), 'getsockopt');
-    return decodeTcpInfo(buf, length);
+    return tcpInfoOf(this.#use('getsockopt'));
   }
 
   /** ioctl(SIOCOUTQ): bytes in the send queue, unsent plus unacknowledged (netstat's Send-Q). Linux. */

@@ -6,7 +6,8 @@
  * @module
  */
 import { constants } from './constants.js';
-import { absentError, argError, int32Arg } from './errors.js';
+import { absentError, argError, check, int32Arg } from './errors.js';
+import * as sys from './sys.js';
 import { layout, readField, view, writeField } from './struct.js';
 
 /** How an option's value is laid out. */
@@ -158,4 +159,21 @@ export function decodeOption(kind: OptionKind, buf: Buffer): number | boolean | 
       return readField(dv, f.tv_sec!) * 1000 + readField(dv, f.tv_usec!) / 1000;
     }
   }
+}
+
+/**
+ * getsockopt(2) of option `name` on `fd`, decoded. One syscall; throws SocketError on failure.
+ * Shared by {@link Socket.getOption} and `BorrowedSocket.getOption`.
+ */
+export function getOptionOf<N extends OptionName>(fd: number, name: N): OptionValue<N> {
+  const opt = resolveOption(name, 'getsockopt');
+  const buf = optionBuffer(opt.kind);
+  check(sys.getsockopt(fd, opt.level, opt.optname, buf), 'getsockopt');
+  return decodeOption(opt.kind, buf) as OptionValue<N>;
+}
+
+/** setsockopt(2) of option `name` on `fd`, encoded from `value`. One syscall. */
+export function setOptionOf<N extends OptionName>(fd: number, name: N, value: OptionValue<N>): void {
+  const opt = resolveOption(name, 'setsockopt');
+  check(sys.setsockopt(fd, opt.level, opt.optname, encodeOption(opt.kind, value, name)), 'setsockopt');
 }

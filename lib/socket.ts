@@ -14,18 +14,11 @@ import { cancelledError, Deadline, type WaitOptions } from './async.js';
 import { constants } from './constants.js';
 import { absentError, argError, check, closedError, int32Arg, SocketError } from './errors.js';
 import type { RawAddress } from './native.js';
-import {
-  decodeOption,
-  encodeOption,
-  optionBuffer,
-  resolveOption,
-  type OptionName,
-  type OptionValue,
-} from './options.js';
+import { getOptionOf, setOptionOf, type OptionName, type OptionValue } from './options.js';
 import { poll } from './poll.js';
 import { Poller } from './poller.js';
 import * as sys from './sys.js';
-import { decodeTcpInfo, tcpInfoBuffer, type TcpInfo } from './tcp-info.js';
+import { tcpInfoOf, type TcpInfo } from './tcp-info.js';
 
 const c = constants;
 
@@ -308,11 +301,7 @@ export class Socket {
    * SO_ERROR is read-and-clear: a second read gives 0.
    */
   getOption<N extends OptionName>(name: N): OptionValue<N> {
-    const fd = this.#use('getsockopt');
-    const opt = resolveOption(name, 'getsockopt');
-    const buf = optionBuffer(opt.kind);
-    check(sys.getsockopt(fd, opt.level, opt.optname, buf), 'getsockopt');
-    return decodeOption(opt.kind, buf) as OptionValue<N>;
+    return getOptionOf(this.#use('getsockopt'), name);
   }
 
   /**
@@ -320,9 +309,7 @@ export class Socket {
    * Linux doubles SO_SNDBUF/SO_RCVBUF (a read gives 2× what was set, within floor and ceiling).
    */
   setOption<N extends OptionName>(name: N, value: OptionValue<N>): void {
-    const fd = this.#use('setsockopt');
-    const opt = resolveOption(name, 'setsockopt');
-    check(sys.setsockopt(fd, opt.level, opt.optname, encodeOption(opt.kind, value, name)), 'setsockopt');
+    setOptionOf(this.#use('setsockopt'), name, value);
   }
 
   /** getsockname(2): the local address. */
@@ -375,12 +362,7 @@ export class Socket {
 
   /** getsockopt(TCP_INFO), decoded; fields the kernel did not provide are listed in `absent`. Linux. */
   tcpInfo(): TcpInfo {
-    const fd = this.#use('getsockopt');
-    if (c.TCP_INFO === undefined || sys.layouts.tcp_info === undefined)
-      throw absentError(c.ENOPROTOOPT!, 'getsockopt', 'TCP_INFO');
-    const buf = tcpInfoBuffer();
-    const length = check(sys.getsockopt(fd, c.IPPROTO_TCP!, c.TCP_INFO, buf), 'getsockopt');
-    return decodeTcpInfo(buf, length);
+    return tcpInfoOf(this.#use('getsockopt'));
   }
 
   // ── async helpers: several syscalls each, with readiness waits on the event loop ──────────

@@ -5,6 +5,8 @@
  * @module
  */
 import { constants } from './constants.js';
+import { absentError, check } from './errors.js';
+import * as sys from './sys.js';
 import { layout, readField, view } from './struct.js';
 
 /**
@@ -134,4 +136,16 @@ export function decodeTcpInfo(buf: Buffer, length: number): TcpInfo {
   }
   out.stateName = tcpStateName(out.state as number);
   return out as unknown as TcpInfo;
+}
+
+/**
+ * getsockopt(TCP_INFO) on `fd`, decoded. One syscall (Linux; ENOPROTOOPT without a syscall
+ * where the platform has no TCP_INFO). Shared by {@link Socket.tcpInfo} and `BorrowedSocket.tcpInfo`.
+ */
+export function tcpInfoOf(fd: number): TcpInfo {
+  if (constants.TCP_INFO === undefined || sys.layouts.tcp_info === undefined)
+    throw absentError(constants.ENOPROTOOPT!, 'getsockopt', 'TCP_INFO');
+  const buf = tcpInfoBuffer();
+  const length = check(sys.getsockopt(fd, constants.IPPROTO_TCP!, constants.TCP_INFO, buf), 'getsockopt');
+  return decodeTcpInfo(buf, length);
 }

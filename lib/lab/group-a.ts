@@ -12,6 +12,7 @@ import * as sys from '../sys.js';
 import { settled, waitFor } from './sample.js';
 import type { Scope } from './scope.js';
 import { startThread, type ThreadBody, type ThreadHandle } from './thread.js';
+export { within } from './sample.js';
 
 /** The result of one call and how long it took (ms, fractional). */
 export interface Timed<T> {
@@ -24,21 +25,6 @@ export function timed<T>(fn: () => T): Timed<T> {
   const started = performance.now();
   const value = fn();
   return { value, ms: performance.now() - started };
-}
-
-/** Settles like `promise`, or rejects after `timeoutMs` naming `what`: no wait is unbounded. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A raw-layer result in words: the count when ≥ 0, the errno's name ('EAGAIN') when negative. */

@@ -17,6 +17,7 @@ import { littleEndian } from '../struct.js';
 import * as sys from '../sys.js';
 import type { Scope } from './scope.js';
 import { startThread, type ThreadBody, type ThreadHandle } from './thread.js';
+export { within } from './sample.js';
 
 /** The name of a raw result: `'0'` (or the count) for success, `'ECONNREFUSED'` for -ECONNREFUSED. */
 export function resultName(result: number): string {
@@ -214,19 +215,6 @@ export async function connectOnThread(
     await thread.stop(2000);
   });
   return thread;
-}
-
-/** Waits for a thread's result, at most `timeoutMs`; rejects after that. */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** One row of /proc/net/tcp: an IPv4 TCP socket the kernel knows, including TIME_WAIT ones. */

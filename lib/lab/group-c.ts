@@ -12,6 +12,7 @@ import { Socket } from '../socket.js';
 import { tcpStateName } from '../tcp-info.js';
 import { waitFor } from './sample.js';
 import type { Scope } from './scope.js';
+export { tcpSocket } from './group-b.js';
 
 /**
  * Waits up to `timeoutMs` for `listener` to be readable (a connection queued), then accepts it
@@ -68,11 +69,6 @@ export function signalDisposition(signum: number, pid: number | 'self' = 'self')
   if ((mask('SigIgn') & bit) !== 0n) return 'ignored';
   if ((mask('SigCgt') & bit) !== 0n) return 'caught';
   return 'default';
-}
-
-/** A fresh blocking TCP socket (SOCK_CLOEXEC), registered with `scope`. */
-export function tcpSocket(scope: Scope): Socket {
-  return scope.socket(Socket.create(c.AF_INET, c.SOCK_STREAM));
 }
 
 /** A raw result in words: `'10'` for a count, `'EPIPE (-32)'` for -errno. */
