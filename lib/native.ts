@@ -85,6 +85,7 @@ export interface NativeAddon {
   connect(fd: number, address: RawAddress): number;
   send(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
   recv(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
+  writev(fd: number, buffers: readonly ArrayBufferView[]): number;
   sendto(
     fd: number,
     buffer: ArrayBufferView,

@@ -55,6 +55,20 @@ export const send: NativeAddon['send'] = addon.send;
 /** recv(2): receives into `buffer` at byte `offset`, at most `length` bytes → count (0: EOF), or -errno. */
 export const recv: NativeAddon['recv'] = addon.recv;
 
+/**
+ * writev(2): writes the bytes of every element of `buffers`, in order, in one syscall (one iovec
+ * per element, pointing into the element's own memory; nothing is copied) → bytes written, or
+ * -errno. On a stream socket the count may be less than the total (a partial write: a full send
+ * buffer on a nonblocking socket, or a signal); the caller resumes from that byte. A nonblocking
+ * socket with no room at all gives -EAGAIN. Each element is written whole: pass `subarray()` views
+ * for ranges. No send(2) flags: Node ignores SIGPIPE, so a broken connection gives -EPIPE.
+ *
+ * Throws before the syscall: TypeError when `buffers` is not an Array or an element is not a
+ * Buffer/TypedArray/DataView; RangeError when it has more than IOV_MAX (1024 on Linux) elements.
+ * An empty array makes the syscall with iovcnt 0 (→ 0).
+ */
+export const writev: NativeAddon['writev'] = addon.writev;
+
 /** sendto(2): send to `address` (null: the connected peer) → bytes sent, or -errno. */
 export const sendto: NativeAddon['sendto'] = addon.sendto;
 

@@ -6,9 +6,12 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #if defined(__linux__)
 #include <linux/sockios.h>
 #endif
+
+#include <limits.h>
 
 #include <climits>
 #include <cstdint>
@@ -122,6 +125,42 @@ Value Send(const CallbackInfo& info) {
   int32_t flags;
   if (!GetIoArgs(info, &fd, &bytes, &flags)) return {};
   return Result(info.Env(), sys_send(fd, bytes.data, bytes.length, flags));
+}
+
+// writev(fd, buffers: ArrayBufferView[]) → bytes written (may be fewer than the total: a partial
+// write). One iovec per element, pointing into the element's own memory (never copied). At most
+// IOV_MAX elements (RangeError beyond, before the syscall; the kernel would say EINVAL).
+Value Writev(const CallbackInfo& info) {
+  int fd;
+  if (!GetFd(info, 0, &fd)) return {};
+  if (!info[1].IsArray()) {
+    ThrowTypeError(info.Env(), "buffers", "an Array of Buffer, TypedArray or DataView");
+    return {};
+  }
+  Napi::Array buffers = info[1].As<Napi::Array>();
+  const uint32_t count = buffers.Length();
+  if (count > IOV_MAX) {
+    std::string message = "It must have at most " + std::to_string(IOV_MAX) +
+                          " (IOV_MAX) elements. Received " + std::to_string(count);
+    ThrowRangeError(info.Env(), "buffers", message.c_str());
+    return {};
+  }
+  iovec iov[IOV_MAX];
+  napi_env env = info.Env();
+  napi_value array = buffers;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    if (napi_get_element(env, array, i, &element) != napi_ok) return {};
+    Bytes bytes;
+    if (!BytesOf(env, element, &bytes)) {
+      std::string name = "buffers[" + std::to_string(i) + "]";
+      ThrowTypeError(info.Env(), name.c_str(), "an instance of Buffer, TypedArray or DataView");
+      return {};
+    }
+    iov[i].iov_base = bytes.data;
+    iov[i].iov_len = bytes.length;
+  }
+  return Result(info.Env(), sys_writev(fd, iov, static_cast<int>(count)));
 }
 
 // recv(fd, buf, offset, length, flags) → bytes received (0 at end of stream). Writes buf in place.
@@ -357,6 +396,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"connect", Connect},
       {"send", Send},
       {"recv", Recv},
+      {"writev", Writev},
       {"sendto", Sendto},
       {"recvfrom", Recvfrom},
       {"shutdown", Shutdown},

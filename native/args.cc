@@ -44,9 +44,7 @@ bool ThrowIntError(const Napi::CallbackInfo& info, size_t i, const char* name, i
   return false;
 }
 
-bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
-  napi_env env = info.Env();
-  napi_value value = info[i];
+bool BytesOf(napi_env env, napi_value value, Bytes* out) {
   napi_typedarray_type type;
   size_t length;
   void* data;
@@ -84,6 +82,11 @@ bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes*
     out->length = data == nullptr ? 0 : length;
     return true;
   }
+  return false;
+}
+
+bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out) {
+  if (BytesOf(info.Env(), info[i], out)) return true;
   ThrowTypeError(info.Env(), name, "an instance of Buffer, TypedArray or DataView");
   return false;
 }

@@ -57,6 +57,8 @@ struct Bytes {
   size_t length;
 };
 bool GetBytes(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);
+// The bytes of `value` when it is a Buffer, TypedArray or DataView; false (nothing thrown) if not.
+bool BytesOf(napi_env env, napi_value value, Bytes* out);
 // GetBytes followed by an (offset, length) pair in arguments i+1 and i+2 that must lie inside
 // the view; on success out is narrowed to that range.
 bool GetByteRange(const Napi::CallbackInfo& info, size_t i, const char* name, Bytes* out);

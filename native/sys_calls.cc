@@ -56,6 +56,10 @@ ssize_t sys_recv(int fd, void* buf, size_t len, int flags) {
   SYSSOCK_RETURN(::recv(fd, buf, len, flags));
 }
 
+ssize_t sys_writev(int fd, const iovec* iov, int iovcnt) {
+  SYSSOCK_RETURN(::writev(fd, iov, iovcnt));
+}
+
 ssize_t sys_sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                    socklen_t addrlen) {
   SYSSOCK_RETURN(::sendto(fd, buf, len, flags, addr, addrlen));

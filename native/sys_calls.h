@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 
@@ -24,6 +25,8 @@ int sys_accept4(int fd, sockaddr* addr, socklen_t* len, int flags);
 int sys_connect(int fd, const sockaddr* addr, socklen_t len);
 ssize_t sys_send(int fd, const void* buf, size_t len, int flags);
 ssize_t sys_recv(int fd, void* buf, size_t len, int flags);
+// writev(2): the iovecs point into the caller's buffers (nothing copied).
+ssize_t sys_writev(int fd, const iovec* iov, int iovcnt);
 ssize_t sys_sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                    socklen_t addrlen);
 ssize_t sys_recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, socklen_t* addrlen);

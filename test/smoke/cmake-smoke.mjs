@@ -29,6 +29,7 @@ const EXPECTED_FUNCTIONS = [
   'connect',
   'send',
   'recv',
+  'writev',
   'sendto',
   'recvfrom',
   'shutdown',
