@@ -18,9 +18,11 @@ export interface CPrograms {
   sendBench: string;
   /** The shared draining peer (bench/c/drain_peer.c). */
   drainPeer: string;
+  /** The async suite's epoll references, echo server and load generator (bench/c/async_bench.c). */
+  asyncBench: string;
 }
 
-/** Builds both programs; throws with the compiler's output when `cc` fails. */
+/** Builds the programs; throws with the compiler's output when `cc` fails. */
 export function buildC(): CPrograms {
   mkdirSync(outDir, { recursive: true });
   const build = (name: string, extra: string[]): string => {
@@ -31,5 +33,9 @@ export function buildC(): CPrograms {
     });
     return out;
   };
-  return { sendBench: build('send_bench', []), drainPeer: build('drain_peer', ['-pthread']) };
+  return {
+    sendBench: build('send_bench', []),
+    drainPeer: build('drain_peer', ['-pthread']),
+    asyncBench: build('async_bench', []),
+  };
 }

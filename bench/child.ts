@@ -32,6 +32,11 @@ export class LineChild {
     this.#proc.stdin.on('error', () => {});
   }
 
+  /** The child's process id (for reading /proc/<pid>/status). */
+  get pid(): number {
+    return this.#proc.pid ?? -1;
+  }
+
   /** Starts `file args…` and waits (at most `timeoutMs`) for its first line, which is returned. */
   static async start(file: string, args: string[], timeoutMs: number): Promise<{ child: LineChild; first: unknown }> {
     const child = new LineChild(file, args);

@@ -125,13 +125,15 @@ export function verdicts(m: Measured): Verdict[] {
   return v;
 }
 
-function fmt(value: number | undefined, digits = 0): string {
+/** A number for the tables: en-US grouping, `digits` decimals; '—' when missing. */
+export function fmt(value: number | undefined, digits = 0): string {
   if (value === undefined) return '—';
   if (Number.isNaN(value)) return 'NaN';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function table(rows: string[][]): string {
+/** Rows as aligned text columns; the first row is the header. */
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
   const line = (r: string[]): string =>
     r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
