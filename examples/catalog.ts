@@ -22,6 +22,12 @@ import { acceptQueue } from '../lib/lab/accept-queue.js';
 import { acceptEmfile } from '../lib/lab/accept-emfile.js';
 import { udpConnect } from '../lib/lab/udp-connect.js';
 import { timeouts } from '../lib/lab/timeouts.js';
+import { unreachable } from '../lib/lab/unreachable.js';
+import { networkCut } from '../lib/lab/network-cut.js';
+import { deadPeer } from '../lib/lab/dead-peer.js';
+import { peerCrash } from '../lib/lab/peer-crash.js';
+import { bindOneIp } from '../lib/lab/bind-one-ip.js';
+import { slowVariant, type SelectOptions } from '../lib/lab/registry.js';
 import type { Experiment } from '../lib/lab/types.js';
 import { narrate as narrateE01 } from './01-blocking-send.js';
 import { narrate as narrateE02 } from './02-nonblocking-send.js';
@@ -46,6 +52,11 @@ import { narrate as narrateE20 } from './20-accept-queue.js';
 import { narrate as narrateE21 } from './21-accept-emfile.js';
 import { narrate as narrateE22 } from './22-udp-connect.js';
 import { narrate as narrateE23 } from './23-timeouts.js';
+import { narrate as narrateE24 } from './24-unreachable.js';
+import { narrate as narrateE25 } from './25-network-cut.js';
+import { narrate as narrateE26 } from './26-dead-peer.js';
+import { narrate as narrateE27 } from './27-peer-crash.js';
+import { narrate as narrateE28 } from './28-bind-one-ip.js';
 import type { Narrator } from './narrate.js';
 
 /** An experiment and the example that narrates it. */
@@ -58,7 +69,7 @@ function entry<D>(experiment: Experiment<D>, narrate: Narrator<D>): NarratedExpe
   return { experiment, narrate } as unknown as NarratedExperiment;
 }
 
-/** The single-host catalog. */
+/** The catalog: the single-host experiments E01–E23, then the two-host ones E24–E28. */
 export const catalog: readonly NarratedExperiment[] = [
   entry(blockingSend, narrateE01),
   entry(nonblockingSend, narrateE02),
@@ -83,4 +94,15 @@ export const catalog: readonly NarratedExperiment[] = [
   entry(acceptEmfile, narrateE21),
   entry(udpConnect, narrateE22),
   entry(timeouts, narrateE23),
+  entry(unreachable, narrateE24),
+  entry(networkCut, narrateE25),
+  entry(deadPeer, narrateE26),
+  entry(peerCrash, narrateE27),
+  entry(bindOneIp, narrateE28),
 ];
+
+/** The catalog with the slow variants (kernel-default timings) in place when `options.slow`. */
+export function catalogFor(options: SelectOptions = {}): readonly NarratedExperiment[] {
+  if (!options.slow) return catalog;
+  return catalog.map((e) => ({ ...e, experiment: slowVariant(e.experiment) }));
+}

@@ -4,28 +4,35 @@
  *
  *   syssock-lab list
  *   syssock-lab run <id|slug …>      e.g. run E01 E07, run blocking-send
- *   syssock-lab run --all [--json]
+ *   syssock-lab run --all [--json] [--slow]
  *
  * The exit code is 0 only if every claim of every experiment run held. With --json, stdout is
  * one JSON array (one object per experiment: id, title, ok, claims, data …) and progress goes to
- * stderr.
+ * stderr. With --slow, the two-host experiments that tune kernel timers short (E24–E27) run with
+ * the kernel's default timings instead: minutes to hours (see registry.ts `slowVariants`).
  * @module
  */
 import { parseArgs } from 'node:util';
-import { experiments, findExperiment } from './registry.js';
+import { experiments, experimentsFor, findExperiment, slowVariants } from './registry.js';
 import { formatResult, formatSummary, runWithProgress } from './report.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
 const usage = `usage: syssock-lab list
-       syssock-lab run <id|slug …> [--json]
-       syssock-lab run --all [--json]`;
+       syssock-lab run <id|slug …> [--json] [--slow]
+       syssock-lab run --all [--json] [--slow]
+  --slow   kernel-default timings for ${slowVariants.map((e) => e.id).join(', ')} (minutes to hours)`;
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { all: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
+      slow: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, ...keys] = positionals;
   if (values.help || command === undefined) {
@@ -33,7 +40,11 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined && !values.help ? 2 : 0;
   }
   if (command === 'list') {
-    for (const e of experiments) console.log(`${e.id}  ${e.slug.padEnd(20)} ${e.title}\n     shows: ${e.shows}`);
+    const slowIds = new Set(slowVariants.map((e) => e.id));
+    for (const e of experiments) {
+      console.log(`${e.id}  ${e.slug.padEnd(20)} ${e.title}\n     shows: ${e.shows}`);
+      if (slowIds.has(e.id)) console.log('     --slow: kernel-default timings, long waits');
+    }
     return 0;
   }
   if (command !== 'run') {
@@ -41,9 +52,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const selected: Experiment[] = [];
-  if (values.all) selected.push(...experiments);
+  const select = { slow: values.slow === true };
+  if (values.all) selected.push(...experimentsFor(select));
   for (const key of keys) {
-    const found = findExperiment(key);
+    const found = findExperiment(key, select);
     if (!found) {
       console.error(`no experiment ${key}; see syssock-lab list`);
       return 2;

@@ -31,7 +31,8 @@
  * @module
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { constants } from '../constants.js';
 import { startChild, type ChildBody, type ChildHandle, type ChildOptions } from './child.js';
 import type { Scope } from './scope.js';
 
@@ -138,6 +139,11 @@ export interface Network {
    * packets leave on DEV and nothing ever answers (a host that drops SYNs, without netfilter).
    */
   silence(host: string, address: string, dev: string): Promise<void>;
+  /**
+   * Undoes {@link silence}: deletes the permanent neighbour entry (`ip neigh del`), so the next
+   * packet to ADDR asks ARP again and finds the real MAC — the cable is back.
+   */
+  unsilence(host: string, address: string, dev: string): Promise<void>;
   /** HOST's interfaces and addresses (`ip -j addr`). */
   interfaces(host: string): Promise<HostInterface[]>;
   /** The prefix that runs a command in HOST's network namespace (for {@link startChild}). */
@@ -263,6 +269,10 @@ export async function createNetwork(
       check10200(`${address}/32`);
       await ip(host, ['neigh', 'replace', address, 'lladdr', '02:00:00:de:ad:01', 'dev', dev, 'nud', 'permanent']);
     },
+    unsilence: async (host, address, dev) => {
+      check10200(`${address}/32`);
+      await ip(host, ['neigh', 'del', address, 'dev', dev]);
+    },
     interfaces: async (host) => parseAddr(await ip(host, ['-j', 'addr', 'show'])),
     prefix,
     actor: (host, body, arg, actorOptions = {}) =>
@@ -367,4 +377,93 @@ export function forwardProgress(child: ChildHandle<unknown>, progress: (m: strin
       progress(typeof message === 'string' ? message : JSON.stringify(message));
     }
   })();
+}
+
+/** Rejects as soon as `signal` aborts (with its reason); `cleanup` removes the listener. */
+function abortion(signal: AbortSignal): { promise: Promise<never>; cleanup: () => void } {
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {}); // observed through the race it joins
+  return { promise, cleanup: () => onAbort && signal.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * The next message `child` posts (a step of an experiment's protocol with an actor: "connected",
+ * "ready for the cut"), bounded by `timeoutMs` and cut short by `signal`.
+ */
+export async function actorMessage<T = unknown>(
+  child: ChildHandle<unknown>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  what: string,
+): Promise<T> {
+  const abort = abortion(signal);
+  try {
+    return (await Promise.race([child.next(timeoutMs, what), abort.promise])) as T;
+  } finally {
+    abort.cleanup();
+  }
+}
+
+/** Where the main thread of another process is, from `/proc/PID/{stat,syscall}`. */
+export interface ProcessWhere {
+  /** The state letter of /proc/PID/stat: 'S' sleeping, 'R' running … */
+  state: string;
+  /** The syscall it is inside (`'recvfrom'`), or null while it runs in user space. */
+  syscall: string | null;
+  /** The syscall's first argument: the fd, for the socket calls. */
+  fd: number;
+}
+
+const syscallNames = new Map<number, string>(
+  Object.entries(constants)
+    .filter(([name, value]) => name.startsWith('SYS_') && value !== undefined)
+    .map(([name, value]) => [value!, name.slice(4)]),
+);
+
+/**
+ * Reads /proc/PID/stat and /proc/PID/syscall (the latter needs ptrace access: our own children
+ * qualify). Null when the process is gone or cannot be read.
+ */
+export function processWhere(pid: number): ProcessWhere | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0] ?? '?';
+    const text = readFileSync(`/proc/${pid}/syscall`, 'utf8').trim();
+    if (text.startsWith('running')) return { state, syscall: null, fd: -1 };
+    const [nr, arg0] = text.split(' ');
+    const number = Number(nr);
+    return { state, syscall: syscallNames.get(number) ?? `syscall ${number}`, fd: Number.parseInt(arg0 ?? '', 16) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until the actor `pid` sleeps inside syscall `name` on `fd` (state 'S'), checking /proc
+ * every 5 ms, at most `timeoutMs`, cut short by `signal`: the proof that a blocking call really
+ * blocks, and the moment to change the network under it — an observed condition, not a guess.
+ * Resolves with the observation, e.g. "S in recvfrom(fd 21)".
+ */
+export async function waitAsleepIn(
+  pid: number,
+  name: string,
+  fd: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<string> {
+  let last: ProcessWhere | null = null;
+  for (const deadline = performance.now() + timeoutMs; performance.now() < deadline;) {
+    signal.throwIfAborted();
+    last = processWhere(pid);
+    if (last && last.state === 'S' && last.syscall === name && last.fd === fd) return `S in ${name}(fd ${fd})`;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(
+    `process ${pid} was not seen asleep in ${name}(fd ${fd}) within ${timeoutMs} ms: ${JSON.stringify(last)}`,
+  );
 }

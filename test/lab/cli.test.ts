@@ -1,7 +1,7 @@
 // syssock-lab: list, run <id>, --json, exit codes. Run as the user runs it (a child process).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { experiments } from '../../lib/lab/registry.js';
+import { experiments, experimentsFor, findExperiment, slowVariants } from '../../lib/lab/registry.js';
 
 function lab(...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'lib/lab/cli.ts', ...args], {
@@ -15,6 +15,43 @@ describe('syssock-lab', () => {
     const run = lab('list');
     expect(run.status).toBe(0);
     for (const e of experiments) expect(run.stdout).toContain(`${e.id}  ${e.slug}`);
+  });
+
+  it('the registry holds E01–E28 in id order, the two-host experiments included', () => {
+    expect(experiments.map((e) => e.id)).toEqual(
+      Array.from({ length: 28 }, (_, i) => `E${String(i + 1).padStart(2, '0')}`),
+    );
+    expect(experiments.slice(23).map((e) => e.slug)).toEqual([
+      'unreachable',
+      'network-cut',
+      'dead-peer',
+      'peer-crash',
+      'bind-one-ip',
+    ]);
+  });
+
+  it('list marks the experiments that have a --slow variant (E24–E27), and only those', () => {
+    const run = lab('list');
+    expect(run.status).toBe(0);
+    const marked = run.stdout
+      .split('\n')
+      .flatMap((line, i, lines) => (lines[i + 2]?.includes('--slow:') ? [line.slice(0, 3)] : []));
+    expect(marked).toEqual(['E24', 'E25', 'E26', 'E27']);
+  });
+
+  it('--slow swaps in the slow variants (same ids and order), by id and by slug; the usage names it', () => {
+    const fast = experimentsFor();
+    const slow = experimentsFor({ slow: true });
+    expect(slow.map((e) => e.id)).toEqual(fast.map((e) => e.id));
+    const swapped = slow.filter((e, i) => e !== fast[i]).map((e) => e.id);
+    expect(swapped).toEqual(slowVariants.map((e) => e.id));
+    expect(swapped).toEqual(['E24', 'E25', 'E26', 'E27']);
+    expect(findExperiment('network-cut', { slow: true })).toBe(slowVariants[1]);
+    expect(findExperiment('E25')).toBe(fast[24]);
+    expect(findExperiment('E01', { slow: true })).toBe(fast[0]);
+    const help = lab('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--slow');
   });
 
   it('run E01 --json prints one JSON array with id, title, ok, claims and data, and exits 0', () => {
@@ -39,10 +76,15 @@ describe('syssock-lab', () => {
     expect(run.stdout).toContain('1 of 1 experiments held every claim.');
   });
 
-  it('an unknown experiment exits 2 with a message', () => {
-    const run = lab('run', 'E99');
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain('no experiment E99');
+  it('an unknown experiment exits 2 with a message, with --slow too', () => {
+    for (const args of [
+      ['run', 'E99'],
+      ['run', 'E99', '--slow'],
+    ]) {
+      const run = lab(...args);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('no experiment E99');
+    }
   });
 
   it('no command prints the usage and exits 2', () => {
