@@ -97,28 +97,36 @@ export async function syssockSmall(s: Socket, n: number): Promise<number> {
 }
 
 /**
- * `n` 10-byte messages, `batch` per sys.writev (one JS→C crossing and one syscall per batch). A
- * partial write finishes the cut message with sendAll and goes on with the next whole one;
- * -EAGAIN awaits `writable()`. ns.
+ * `n` 10-byte messages, `batch` per sys.writev (one JS→C crossing and one syscall per batch), one
+ * iovec per message as in the C reference. `form`: `'segments'` lays the messages out in one
+ * arena and passes (offset, length) pairs (two Node-API reads per call); `'array'` passes an
+ * array of `batch` Buffers (two Node-API reads per message). A partial write finishes the cut
+ * message with sendAll and goes on with the next whole one; -EAGAIN awaits `writable()`. ns.
  */
-export async function syssockBatch(s: Socket, n: number, batch: number): Promise<number> {
-  const msg = Buffer.alloc(10, 'm');
-  const full = new Array<Buffer>(batch).fill(msg);
+export async function syssockBatch(s: Socket, n: number, batch: number, form: 'segments' | 'array'): Promise<number> {
+  const SIZE = 10;
+  const arena = Buffer.alloc(SIZE * batch, 'm');
+  const pairs = new Uint32Array(2 * batch).map((_, i) => (i % 2 === 0 ? (i / 2) * SIZE : SIZE));
+  const views = Array.from({ length: batch }, (_, i) => arena.subarray(i * SIZE, (i + 1) * SIZE));
+  const write = (k: number): number =>
+    form === 'segments'
+      ? sys.writev(fd, arena, k === batch ? pairs : pairs.subarray(0, 2 * k))
+      : sys.writev(fd, k === batch ? views : views.slice(0, k));
   const fd = s.fd;
   const EAGAIN = -c.EAGAIN!;
   const t0 = process.hrtime.bigint();
   for (let sent = 0; sent < n;) {
     const k = Math.min(batch, n - sent);
-    const rc = sys.writev(fd, k === batch ? full : full.slice(0, k));
+    const rc = write(k);
     if (rc === EAGAIN) {
       await s.writable({ timeout: 5000 });
       continue;
     }
     if (rc < 0) throw new Error(`writev: ${rc}`);
-    let whole = Math.floor(rc / 10);
-    const cut = rc % 10;
+    let whole = Math.floor(rc / SIZE);
+    const cut = rc % SIZE;
     if (cut !== 0) {
-      await s.sendAll(msg, { offset: cut, length: 10 - cut, timeout: 5000 });
+      await s.sendAll(arena, { offset: whole * SIZE + cut, length: SIZE - cut, timeout: 5000 });
       whole++;
     }
     sent += whole;
@@ -143,7 +151,25 @@ export async function netCorked(s: net.Socket, n: number, batch: number): Promis
   return Number(process.hrtime.bigint() - t0);
 }
 
-/** Outcome of a connect+accept run. */
+/** Counts accepted connections; `reach(n, ms)` resolves once `n` are in, rejects after `ms`. */
+class AcceptCounter {
+  value = 0;
+  #want = Infinity;
+  #done: (() => void) | undefined;
+  inc(): void {
+    if (++this.value >= this.#want) this.#done?.();
+  }
+  reach(n: number, ms: number): Promise<void> {
+    if (this.value >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${this.value} of ${n} accepted within ${ms} ms`)), ms);
+      this.#want = n;
+      this.#done = () => (clearTimeout(timer), resolve());
+    });
+  }
+}
+
+/** Outcome of a connect+accept run (the clock stops when every connection is also accepted). */
 export interface ConnRate {
   count: number;
   accepted: number;
@@ -157,7 +183,7 @@ export interface ConnRate {
  */
 export async function syssockConnRate(n: number, ms: number, inflight: number): Promise<ConnRate> {
   const listener = Socket.create(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
-  let accepted = 0;
+  const accepted = new AcceptCounter();
   let count = 0;
   try {
     listener.bind(inet('127.0.0.1', 0));
@@ -166,7 +192,7 @@ export async function syssockConnRate(n: number, ms: number, inflight: number): 
     const acceptLoop = (async () => {
       for await (const { socket } of listener.accepts()) {
         socket.close();
-        accepted++;
+        accepted.inc();
       }
     })();
     const t0 = process.hrtime.bigint();
@@ -185,11 +211,11 @@ export async function syssockConnRate(n: number, ms: number, inflight: number): 
       }
     };
     await Promise.all(Array.from({ length: inflight }, worker));
-    for (let i = 0; i < 500 && accepted < count; i++) await new Promise((r) => setImmediate(r));
+    await accepted.reach(count, 10_000);
     const ns = Number(process.hrtime.bigint() - t0);
     listener.close(); // ends the accepts() loop quietly
     await acceptLoop;
-    return { count, accepted, ns };
+    return { count, accepted: accepted.value, ns };
   } finally {
     listener.close();
   }
@@ -197,10 +223,10 @@ export async function syssockConnRate(n: number, ms: number, inflight: number): 
 
 /** The same with node:net: a server that destroys each connection, `inflight` connect workers. */
 export async function netConnRate(n: number, ms: number, inflight: number): Promise<ConnRate> {
-  let accepted = 0;
+  const accepted = new AcceptCounter();
   let count = 0;
   const server = net.createServer((socket) => {
-    accepted++;
+    accepted.inc();
     socket.on('error', () => {});
     socket.destroy();
   });
@@ -224,8 +250,8 @@ export async function netConnRate(n: number, ms: number, inflight: number): Prom
       }
     };
     await Promise.all(Array.from({ length: inflight }, worker));
-    for (let i = 0; i < 500 && accepted < count; i++) await new Promise((r) => setImmediate(r));
-    return { count, accepted, ns: Number(process.hrtime.bigint() - t0) };
+    await accepted.reach(count, 10_000);
+    return { count, accepted: accepted.value, ns: Number(process.hrtime.bigint() - t0) };
   } finally {
     server.close();
   }

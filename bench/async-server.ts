@@ -1,28 +1,42 @@
 /**
  * The echo server of bench/async.ts's 10,000-connection test, run in its own process so its RSS
- * is its own: `node --import tsx bench/async-server.ts syssock|net`.
+ * is its own: `node --expose-gc --import tsx bench/async-server.ts syssock|net`.
  *
  * Prints `{"port":N,"nofile":L}` once listening on 127.0.0.1 (L: its RLIMIT_NOFILE soft limit),
- * echoes every byte back on every connection, and exits when stdin ends (its parent closed the
- * pipe or died) or after 60 s whatever happens.
+ * echoes every byte back on every connection, answers the stdin line `gc` with `{"gc":true}`
+ * after a full garbage collection (so the parent reads a retained RSS, not garbage not yet
+ * collected), and exits when stdin ends (its parent closed the pipe or died) or after 60 s
+ * whatever happens.
  *
- * - syssock: a nonblocking listener, `accepts()`, and per connection a loop of `readable()` +
- *   `sys.recv` into ONE shared 64 KiB buffer + `sys.send` of the same bytes in the same
- *   synchronous step (so the shared buffer cannot be overwritten in between). Only bytes the
- *   kernel did not take are copied, and then sent with `sendAll`. No per-connection buffer.
+ * - syssock: the shape the library offers for many connections: `watch(POLLIN)` on a
+ *   nonblocking listener (accept4 until EAGAIN) and on every connection, whose listener does one
+ *   `sys.recv` into ONE shared 64 KiB buffer and a `sys.send` of those bytes in the same
+ *   synchronous step (so the shared buffer cannot be overwritten in between). Readiness is
+ *   level-triggered: what one recv leaves is reported on the next loop turn. Only bytes the
+ *   kernel did not take are copied, and sent with `sendAll` while the connection stops reading.
+ *   No promise, no per-connection buffer.
  * - net: `net.createServer({ noDelay: true })`, `socket.on('data', (d) => socket.write(d))`.
  * @module
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { createInterface } from 'node:readline';
 import { constants as c, inet, Socket, sys, type InetAddress } from '../lib/index.js';
 
 const mode = process.argv[2];
 const deadline = setTimeout(() => process.exit(3), 60_000);
 deadline.unref();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('data', () => {});
-process.stdin.resume();
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    if (line !== 'gc') return;
+    // --expose-gc is on the command line (bench/async.ts); two passes also collect what the
+    // first one's finalizers released.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    process.stdout.write(`${JSON.stringify({ gc: gc !== undefined })}\n`);
+  })
+  .on('close', () => process.exit(0));
 
 const nofile = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
 
@@ -31,42 +45,46 @@ function ready(port: number): void {
 }
 
 if (mode === 'syssock') {
+  const POLLIN = c.POLLIN!;
+  const EAGAIN = -c.EAGAIN!;
   const listener = Socket.create(c.AF_INET!, c.SOCK_STREAM! | c.SOCK_NONBLOCK!);
   listener.setOption('SO_REUSEADDR', true);
   listener.bind(inet('127.0.0.1', 0));
   listener.listen(4096);
   const shared = Buffer.allocUnsafe(64 * 1024);
-  const EAGAIN = -c.EAGAIN!;
+  const flags = c.SOCK_NONBLOCK! | c.SOCK_CLOEXEC!;
 
-  const echo = async (s: Socket): Promise<void> => {
-    try {
-      const fd = s.fd;
-      for (;;) {
-        const n = sys.recv(fd, shared, 0, shared.length, 0);
-        if (n === EAGAIN) {
-          await s.readable();
-          continue;
-        }
-        if (n <= 0) return; // EOF or an error: the client went away
-        const w = sys.send(fd, shared, 0, n, 0);
-        if (w === n) continue;
-        if (w < 0 && w !== EAGAIN) return;
-        await s.sendAll(Buffer.from(shared.subarray(Math.max(w, 0), n)));
-      }
-    } catch {
-      // A reset connection ends its loop; the bench counts echoes on the client side.
-    } finally {
-      s.close();
-    }
+  const serve = (s: Socket): void => {
+    const fd = s.fd;
+    const onReadable = (): void => {
+      const n = sys.recv(fd, shared, 0, shared.length, 0);
+      if (n === EAGAIN) return; // a wake-up that no longer holds
+      if (n <= 0) return s.close(); // EOF or an error: the client went away
+      const w = sys.send(fd, shared, 0, n, 0);
+      if (w === n) return;
+      if (w < 0 && w !== EAGAIN) return s.close();
+      // The send buffer is full: stop reading until the rest is out (backpressure).
+      s.unwatch();
+      s.sendAll(Buffer.from(shared.subarray(Math.max(w, 0), n))).then(
+        () => s.closed || s.watch(POLLIN, onReadable),
+        () => s.close(),
+      );
+    };
+    s.setOption('TCP_NODELAY', true);
+    s.watch(POLLIN, onReadable);
   };
-  void (async () => {
-    for await (const { socket } of listener.accepts()) {
-      socket.setOption('TCP_NODELAY', true);
-      void echo(socket);
+  const lfd = listener.fd;
+  listener.watch(POLLIN, () => {
+    // Bounded: at most 256 accepts per wake-up; what is left wakes the next loop turn.
+    for (let i = 0; i < 256; i++) {
+      const fd = sys.accept4(lfd, null, flags);
+      if (fd === EAGAIN) return;
+      if (fd < 0) {
+        console.error(`async-server: accept4: ${fd}`);
+        process.exit(2);
+      }
+      serve(Socket.fromFd(fd));
     }
-  })().catch((e: unknown) => {
-    console.error(`async-server: accept loop: ${String(e)}`);
-    process.exit(2);
   });
   ready((listener.getsockname() as InetAddress).port);
 } else if (mode === 'net') {

@@ -84,6 +84,8 @@ const RAISE_NOFILE = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; 
 interface TenK {
   rssBaseKiB: number;
   rssConnectedKiB: number;
+  /** Right after the traffic, before the Node servers' gc(). */
+  rssPeakKiB: number;
   rssAfterKiB: number;
   connections: number;
   echoesPerS: number;
@@ -100,14 +102,18 @@ async function tenK(
   const cmd =
     server === 'c'
       ? [asyncBench, 'echo', `deadline=${CHILD_DEADLINE_S}`]
-      : [process.execPath, '--import', 'tsx', `${repoRoot}bench/async-server.ts`, server];
+      : [process.execPath, '--expose-gc', '--import', 'tsx', `${repoRoot}bench/async-server.ts`, server];
   // The Node servers report their RLIMIT_NOFILE; the C one does not (see the RAISE_NOFILE line).
   const started = await LineChild.start('sh', ['-c', `cd '${repoRoot}' && ${RAISE_NOFILE}`, 'sh', ...cmd], 30_000);
   const srv = started.child;
   cleanup.add(() => srv.stop(3000));
   const { port, nofile } = started.first as { port: number; nofile?: number };
-  // Let a Node server finish its start-up work before the baseline.
-  await new Promise((r) => setTimeout(r, 300));
+  // A Node server collects its garbage before each reading (a request answered after gc()), so
+  // RSS counts what the connections retain, not what the collector has not reached yet.
+  const collect = async (): Promise<void> => {
+    if (server !== 'c') await srv.request('gc', 10_000);
+  };
+  await collect();
   const rssBaseKiB = rssKiB(srv.pid);
   const loadStart = await LineChild.start(
     'sh',
@@ -119,6 +125,8 @@ async function tenK(
   const connected = (loadStart.first as { connected: number }).connected;
   const rssConnectedKiB = rssKiB(srv.pid);
   const result = (await load.request('go', ms + 10_000)) as { echoes: number; seconds: number };
+  const rssPeakKiB = rssKiB(srv.pid);
+  await collect();
   const rssAfterKiB = rssKiB(srv.pid);
   await load.request('close', 10_000);
   await load.stop(3000);
@@ -126,6 +134,7 @@ async function tenK(
   return {
     rssBaseKiB,
     rssConnectedKiB,
+    rssPeakKiB,
     rssAfterKiB,
     connections: connected,
     echoesPerS: result.echoes / result.seconds,
@@ -171,7 +180,7 @@ async function main(): Promise<void> {
   };
   const bulk: Row = { c: [], syssock: [], net: [] };
   const conn: Row = { c: [], syssock: [], net: [] };
-  const small: Row = { c: [], syssock: [], net: [], cBatch: [], syssockBatch: [], netCork: [] };
+  const small: Row = { c: [], syssock: [], net: [], cBatch: [], syssockBatch: [], syssockArray: [], netCork: [] };
   const tenk: Partial<Record<'c' | 'syssock' | 'net', TenK>> = {};
 
   try {
@@ -253,7 +262,8 @@ async function main(): Promise<void> {
         const cb = await runC(bin, 'small', { port: peer.port, n: nb, batch: sizes.batch }, 30_000);
         const s = await loops.syssockClient(peer.port);
         const s1 = await loops.syssockSmall(s, n);
-        const sb = await loops.syssockBatch(s, nb, sizes.batch).finally(() => s.close());
+        const sb = await loops.syssockBatch(s, nb, sizes.batch, 'segments');
+        const sa = await loops.syssockBatch(s, nb, sizes.batch, 'array').finally(() => s.close());
         const ns = await connectNet(peer.port, true, 5000);
         const n1 = await netWrite(ns, Buffer.alloc(10, 'm'), n, 30_000);
         const nc = await loops.netCorked(ns, nb, sizes.batch).finally(() => ns.destroy());
@@ -262,6 +272,7 @@ async function main(): Promise<void> {
           small.cBatch!.push(cb.rate!);
           small.syssock!.push(rate(n, s1));
           small.syssockBatch!.push(rate(nb, sb));
+          small.syssockArray!.push(rate(nb, sa));
           small.net!.push(rate(n, n1));
           small.netCork!.push(rate(nb, nc));
         }
@@ -380,9 +391,22 @@ function formatAsync(m: AsyncMeasured): string {
     'time ≤1.1× C',
     mark(bcb / bsb <= 1.1),
   ]);
+  const bsa = md(m.small.syssockArray);
+  rows.push([
+    `    (batch ${m.sizes.batch}/call, sys.writev of an Array of Buffers)`,
+    '',
+    fmt(bsa),
+    '',
+    x(bsa / bcb),
+    x(bsa / bnc),
+    'info',
+    '',
+  ]);
   const perConn = (t: TenK | undefined): number => (t ? ((t.rssAfterKiB - t.rssBaseKiB) * 1024) / t.connections : NaN);
   const perConnIdle = (t: TenK | undefined): number =>
     t ? ((t.rssConnectedKiB - t.rssBaseKiB) * 1024) / t.connections : NaN;
+  const perConnPeak = (t: TenK | undefined): number =>
+    t ? ((t.rssPeakKiB - t.rssBaseKiB) * 1024) / t.connections : NaN;
   const { c: tc, syssock: ts, net: tn } = m.tenk;
   rows.push([
     `(5) ${fmt(m.sizes.tenKConns)} echo conns, RSS B/conn`,
@@ -393,6 +417,16 @@ function formatAsync(m: AsyncMeasured): string {
     x(perConn(ts) / perConn(tn)),
     '≤ net',
     mark(perConn(ts) <= perConn(tn)),
+  ]);
+  rows.push([
+    '    (RSS B/conn, right after traffic, before gc)',
+    fmt(perConnPeak(tc)),
+    fmt(perConnPeak(ts)),
+    fmt(perConnPeak(tn)),
+    '',
+    '',
+    'info',
+    '',
   ]);
   rows.push([
     '    (RSS B/conn, connected, before traffic)',
@@ -422,9 +456,10 @@ function formatAsync(m: AsyncMeasured): string {
     `Medians over ${m.reps} repetition(s) after a warm-up; ping-pong ${fmt(m.sizes.pingRounds)} rounds per repetition, ` +
       `bulk ${fmt(m.sizes.bulkN)} × 64 KiB, connect+accept ≤ ${fmt(m.sizes.connN)} or ${m.sizes.connMs / 1000} s with ` +
       `${m.sizes.inflight} in flight, ${fmt(m.sizes.smallN)} single / ${fmt(m.sizes.batchN)} batched messages.`,
-    `syssock batch = sys.writev of ${m.sizes.batch} views; C batch = writev(2) of ${m.sizes.batch} iovecs; node:net batch = cork() + ${m.sizes.batch} write() + uncork().`,
-    `(5): server in a child (C epoll / syssock readable+recv+send / net 'data'+write), C epoll load generator in another; ` +
-      `${fmt(m.sizes.tenKMs / 1000, 0)} s of traffic; RSS = VmRSS after traffic − before connections. ` +
+    `syssock batch = sys.writev(fd, arena, segments): ${m.sizes.batch} (offset, length) pairs into one buffer (the Array form on the info line); C batch = writev(2) of ${m.sizes.batch} iovecs; node:net batch = cork() + ${m.sizes.batch} write() + uncork().`,
+    `(5): server in a child (C epoll / syssock watch()+recv+send / net 'data'+write), C epoll load generator in another; ` +
+      `${fmt(m.sizes.tenKMs / 1000, 0)} s of traffic; RSS = VmRSS after traffic − before connections, each read after a ` +
+      `full gc() in the Node servers. ` +
       `RLIMIT_NOFILE of the servers (c/syssock/net): ${nofile} (n/r: not reported; the same sh -c line raised it).`,
     `Loopback 127.0.0.1, TCP_NODELAY on. Total ${m.elapsed.toFixed(1)} s.`,
   ].join('\n');

@@ -4,6 +4,7 @@
  * @module
  */
 import { constants } from './constants.js';
+import { argError } from './errors.js';
 
 /** An IPv4 address: `{ family: AF_INET, address: '127.0.0.1', port: 8080 }`. */
 export interface InetAddress {
@@ -51,6 +52,11 @@ export function inet6(
   port: number,
   options: { flowinfo?: number; scopeId?: number } = {},
 ): Inet6Address {
+  if (typeof options !== 'object' || options === null)
+    throw argError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "options" argument must be of type object. Received ${options === null ? 'null' : typeof options}`,
+    );
   return { family: constants.AF_INET6!, address, port, flowinfo: options.flowinfo ?? 0, scopeId: options.scopeId ?? 0 };
 }
 
@@ -61,6 +67,8 @@ export function unixPath(path: string): UnixAddress {
 
 /** `{ family: AF_UNIX, path: '\0' + name }`: a Linux abstract socket name (no file is created). */
 export function abstractName(name: string): UnixAddress {
+  if (typeof name !== 'string')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "name" argument must be of type string. Received ${typeof name}`);
   return { family: constants.AF_UNIX!, path: `\0${name}` };
 }
 
@@ -69,14 +77,26 @@ export function unspec(): UnspecAddress {
   return { family: constants.AF_UNSPEC! };
 }
 
-/** True for an AF_INET or AF_INET6 address. */
-export function isInetAddress(addr: SockAddr): addr is InetAddress | Inet6Address {
-  return addr.family === constants.AF_INET || addr.family === constants.AF_INET6;
+/** A field shown in a message: never a throw (a Symbol, an object without toString, a Proxy). */
+function show(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `(${typeof value})`;
+  }
 }
 
-/** True for an AF_UNIX address. */
+const isObject = (value: unknown): value is object =>
+  (typeof value === 'object' && value !== null) || typeof value === 'function';
+
+/** True for an AF_INET or AF_INET6 address (false for anything that is not an object). */
+export function isInetAddress(addr: SockAddr): addr is InetAddress | Inet6Address {
+  return isObject(addr) && (addr.family === constants.AF_INET || addr.family === constants.AF_INET6);
+}
+
+/** True for an AF_UNIX address (false for anything that is not an object). */
 export function isUnixAddress(addr: SockAddr): addr is UnixAddress {
-  return addr.family === constants.AF_UNIX;
+  return isObject(addr) && addr.family === constants.AF_UNIX;
 }
 
 /**
@@ -84,21 +104,34 @@ export function isUnixAddress(addr: SockAddr): addr is UnixAddress {
  * abstract name, `(unnamed)` for an unnamed unix socket, `AF_UNSPEC`.
  */
 export function formatAddress(addr: SockAddr): string {
+  if (!isObject(addr))
+    throw argError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "addr" argument must be an address object. Received ${addr === null ? 'null' : typeof addr}`,
+    );
+  // show(): a field of any type (a Symbol too) is shown, never thrown on.
   if (addr.family === constants.AF_INET) {
     const a = addr as InetAddress;
-    return `${a.address}:${a.port}`;
+    return `${show(a.address)}:${show(a.port)}`;
   }
   if (addr.family === constants.AF_INET6) {
     const a = addr as Inet6Address;
-    const zone = a.scopeId ? `%${a.scopeId}` : '';
-    return `[${a.address}${zone}]:${a.port}`;
+    const zone = a.scopeId ? `%${show(a.scopeId)}` : '';
+    return `[${show(a.address)}${zone}]:${show(a.port)}`;
   }
   if (addr.family === constants.AF_UNIX) {
-    const p = (addr as UnixAddress).path;
-    const text = typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString();
+    const p: unknown = (addr as UnixAddress).path;
+    const text =
+      typeof p === 'string'
+        ? p
+        : p instanceof Uint8Array
+          ? p.byteLength === 0 // detached too: Buffer.from would throw on its buffer
+            ? ''
+            : Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString()
+          : show(p);
     if (text === '') return '(unnamed)';
     return text.startsWith('\0') ? `@${text.slice(1)}` : text;
   }
   if (addr.family === constants.AF_UNSPEC) return 'AF_UNSPEC';
-  return `family ${addr.family}`;
+  return `family ${show(addr.family)}`;
 }

@@ -71,9 +71,22 @@ export class Deadline {
     this.#end = timeout === Infinity ? Infinity : performance.now() + timeout;
   }
 
-  /** Options for the next wait: the time left (≥ 0) and the caller's signal. */
-  next(): WaitOptions {
+  /** Set once a wait with no time left (the last look) was handed out. */
+  #lookedLast = false;
+
+  /**
+   * Options for the next wait: the time left (≥ 0) and the caller's signal. With no time left,
+   * the first call still gives one last look (timeout 0); any later call throws the ETIMEDOUT a
+   * timer would. Without that, a helper whose syscall keeps failing with EAGAIN while the fd
+   * reports readiness (recv with MSG_ERRQUEUE on a readable UDP socket) would retry forever in
+   * microtasks, and the event loop would never run again (found by fuzzing).
+   */
+  next(syscall = 'poll', events = 0): WaitOptions {
     const left = this.#end === Infinity ? Infinity : Math.max(0, Math.ceil(this.#end - performance.now()));
+    if (left === 0) {
+      if (this.#lookedLast) throw timeoutError(syscall, this.timeout, pollEventNames(events));
+      this.#lookedLast = true;
+    }
     return this.#signal === undefined ? { timeout: left } : { timeout: left, signal: this.#signal };
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Constants } from './constant-names.js';
+import { argError } from './errors.js';
 import { addon } from './native.js';
 
 export type { Constants } from './constant-names.js';
@@ -22,7 +23,10 @@ export const constants: Constants = Object.freeze({ ...addon.constants }) as Con
  * @throws Error naming the constant when the platform's headers lack it.
  */
 export function constant(name: string): number {
-  const value = constants[name];
+  if (typeof name !== 'string')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "name" argument must be of type string. Received ${typeof name}`);
+  // Own properties only: constants.__proto__ or .toString are not constants.
+  const value = Object.hasOwn(constants, name) ? constants[name] : undefined;
   if (value === undefined) throw new Error(`${name} is not defined on this platform`);
   return value;
 }
@@ -33,7 +37,7 @@ export function constant(name: string): number {
  * (EAGAIN, not EWOULDBLOCK; ENOTSUP, not EOPNOTSUPP). Unknown values give `'E<number>'`.
  */
 export function errnoName(errno: number): string {
-  const n = Math.abs(errno);
+  const n = Math.abs(errnoArg(errno));
   return addon.errnoNames[n] ?? `E${n}`;
 }
 
@@ -42,6 +46,13 @@ export function errnoName(errno: number): string {
  * `strerror(11)` → `'Resource temporarily unavailable'`. Accepts the negative form too.
  */
 export function strerror(errno: number): string {
-  const n = Math.abs(errno);
+  const n = Math.abs(errnoArg(errno));
   return addon.errnoMessages[n] ?? `Unknown error ${n}`;
+}
+
+/** `errno` when it is a number (any number: unknown ones are named 'E<n>'); else a TypeError. */
+function errnoArg(errno: unknown): number {
+  if (typeof errno !== 'number')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "errno" argument must be of type number. Received ${typeof errno}`);
+  return errno;
 }

@@ -33,9 +33,8 @@ export class SocketError extends Error {
    * @param detail a sentence appended to the message (e.g. why no syscall was made)
    */
   constructor(errno: number, syscall: string, addr?: SockAddr, detail?: string) {
+    super(messageOf(errno, syscall, addr, detail));
     const code = errnoName(errno);
-    const where = addr ? ` ${formatAddress(addr)}` : '';
-    super(`${syscall} ${code} (${strerror(errno)})${where}${detail ? `: ${detail}` : ''}`);
     this.name = 'SocketError';
     this.errno = -Math.abs(errno);
     this.code = code;
@@ -49,11 +48,24 @@ export class SocketError extends Error {
   }
 }
 
+/** The message of a SocketError; TypeError first when the arguments have the wrong types. */
+function messageOf(errno: unknown, syscall: unknown, addr: SockAddr | undefined, detail: unknown): string {
+  if (typeof syscall !== 'string')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "syscall" argument must be of type string. Received ${typeof syscall}`);
+  if (detail !== undefined && typeof detail !== 'string')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "detail" argument must be of type string. Received ${typeof detail}`);
+  const code = errnoName(errno as number); // TypeError for a non-number
+  const where = addr ? ` ${formatAddress(addr)}` : ''; // TypeError for a non-object
+  return `${syscall} ${code} (${strerror(errno as number)})${where}${detail ? `: ${detail}` : ''}`;
+}
+
 /**
  * Returns `result` when it is ≥ 0, and throws a {@link SocketError} when it is `-errno`.
  * Every Socket method goes through here; nothing else turns a result into an exception.
  */
 export function check(result: number, syscall: string, addr?: SockAddr): number {
+  if (typeof result !== 'number')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "result" argument must be of type number. Received ${typeof result}`);
   if (result < 0) throw new SocketError(result, syscall, addr);
   return result;
 }

@@ -23,6 +23,8 @@ export {
   type NativePollCallback,
   type NativePoller,
   type NativePollerState,
+  type ReventsSource,
+  type ReadinessListener,
   type WaitOptions,
 } from './poller.js';
 export { SocketError, check } from './errors.js';

@@ -370,6 +370,8 @@ export function listenOnNet<S extends net.Server>(server: S, socket: Socket, opt
       `The "server" argument must be an instance of net.Server. Received ${received(server)}`,
     );
   checkSocketArg(socket);
+  if (typeof options !== 'object' || options === null)
+    throw argError('ERR_INVALID_ARG_TYPE', `The "options" argument must be an object. Received ${received(options)}`);
   const backlog = options.backlog === undefined ? undefined : int32Arg(options.backlog, 'options.backlog');
   if (backlog !== undefined && backlog < 1)
     throw argError(

@@ -70,7 +70,9 @@ export interface NativePoller {
 
 /**
  * Called on the loop thread when a poll handle wakes up: `status` is 0 or libuv's negative error
- * (libuv stopped the handle), `revents` the kernel's own POLL* bits from one poll(2) with timeout 0.
+ * (libuv stopped the handle), `revents` libuv's events as POLL* bits (POLLIN, POLLOUT, POLLPRI,
+ * POLLRDHUP; POLLERR with an error status). No poll(2) is made for it: lib/poller.ts makes one
+ * for the waits that resolve with the kernel's own revents.
  */
 export type NativePollCallback = (status: number, revents: number) => void;
 
@@ -86,6 +88,7 @@ export interface NativeAddon {
   send(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
   recv(fd: number, buffer: ArrayBufferView, offset: number, length: number, flags: number): number;
   writev(fd: number, buffers: readonly ArrayBufferView[]): number;
+  writev(fd: number, buffer: ArrayBufferView, segments: Uint32Array): number;
   sendto(
     fd: number,
     buffer: ArrayBufferView,
@@ -121,6 +124,12 @@ export interface NativeAddon {
   pollerOpen(fd: number, onEvent: NativePollCallback): NativePoller | number;
   /** The poll handles of this environment not yet freed (open or closing). */
   pollerCount(): number;
+  /** A Socket of this environment took `fd`: the environment's teardown closes it if still owned. */
+  ownFd(fd: number): void;
+  /** The Socket gave `fd` up (close, release). */
+  disownFd(fd: number): void;
+  /** How many fds the Sockets of this environment own. */
+  ownedFdCount(): number;
   readonly constants: Readonly<Record<string, number>>;
   readonly errnoNames: Readonly<Record<number, string>>;
   readonly errnoMessages: Readonly<Record<number, string>>;

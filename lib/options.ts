@@ -93,8 +93,11 @@ export interface ResolvedOption {
  * @throws SocketError ENOPROTOOPT when the platform does not define the option (say, TCP_USER_TIMEOUT on macOS).
  */
 export function resolveOption(name: OptionName, syscall: string): ResolvedOption {
-  const spec = socketOptions[name];
-  if (!spec) throw argError('ERR_INVALID_ARG_VALUE', `Unknown socket option ${String(name)}`);
+  if (typeof name !== 'string')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "name" argument must be of type string. Received ${typeof name}`);
+  // Own properties only: '__proto__' or 'toString' are not options.
+  const spec = Object.hasOwn(socketOptions, name) ? socketOptions[name] : undefined;
+  if (!spec) throw argError('ERR_INVALID_ARG_VALUE', `Unknown socket option ${name}`);
   const level = constants[spec.level];
   const optname = constants[name];
   if (level === undefined || optname === undefined) throw absentError(constants.ENOPROTOOPT!, syscall, name);

@@ -2,7 +2,7 @@
  * poll(2) over several fds with a friendlier shape than the raw struct array.
  * @module
  */
-import { check } from './errors.js';
+import { argError, check, int32Arg } from './errors.js';
 import * as sys from './sys.js';
 import { layout, readField, view, writeField } from './struct.js';
 
@@ -12,20 +12,46 @@ export interface PollRequest {
   events: number;
 }
 
+/** The events of request `i`: an integer that fits struct pollfd's 16-bit `events`. */
+function eventsArg(events: unknown, i: number): number {
+  const value = int32Arg(events, `requests[${i}].events`);
+  if (value < 0 || value > 0xffff)
+    throw argError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "requests[${i}].events" is out of range. It must be >= 0 and <= 65535. Received ${value}`,
+    );
+  return value;
+}
+
 /**
  * poll(2): waits up to `timeout` ms (-1: forever, 0: just look) for any of the requests and
  * returns each entry's revents (0 for entries that are not ready; all 0 on timeout). Blocks the
- * calling thread. Throws SocketError (e.g. EINTR) on failure.
+ * calling thread. Throws SocketError (e.g. EINTR) on failure, and before the syscall a TypeError
+ * or RangeError for requests that are not an Array of `{ fd, events }` with an int32 fd and
+ * 16-bit events (which the struct's fields would otherwise truncate silently).
  */
 export function poll(requests: readonly PollRequest[], timeout: number): number[] {
+  if (!Array.isArray(requests))
+    throw argError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "requests" argument must be an Array of { fd, events }. Received ${typeof requests}`,
+    );
   const pollfd = layout('pollfd');
   const f = pollfd.fields;
   const buf = Buffer.alloc(pollfd.size * requests.length);
   const dv = view(buf);
-  requests.forEach((r, i) => {
-    writeField(dv, [i * pollfd.size + f.fd![0], f.fd![1], f.fd![2]], r.fd);
-    writeField(dv, [i * pollfd.size + f.events![0], f.events![1], f.events![2]], r.events);
-  });
+  // A for loop, not forEach: a hole in the array must be refused, not skipped.
+  for (let i = 0; i < requests.length; i++) {
+    const r: unknown = requests[i];
+    if (typeof r !== 'object' || r === null)
+      throw argError(
+        'ERR_INVALID_ARG_TYPE',
+        `The "requests[${i}]" argument must be an object { fd, events }. Received ${r === null ? 'null' : typeof r}`,
+      );
+    const { fd, events } = r as PollRequest;
+    writeField(dv, [i * pollfd.size + f.fd![0], f.fd![1], f.fd![2]], int32Arg(fd, `requests[${i}].fd`));
+    writeField(dv, [i * pollfd.size + f.events![0], f.events![1], f.events![2]], eventsArg(events, i));
+  }
   check(sys.poll(buf, requests.length, timeout), 'poll');
   return requests.map((_, i) => readField(dv, [i * pollfd.size + f.revents![0], f.revents![1], f.revents![2]]));
 }

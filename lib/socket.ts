@@ -13,7 +13,7 @@ import type { SockAddr } from './address.js';
 import { cancelledError, Deadline, type WaitOptions } from './async.js';
 import { constants } from './constants.js';
 import { absentError, argError, check, closedError, int32Arg, SocketError } from './errors.js';
-import type { RawAddress } from './native.js';
+import { addon, type RawAddress } from './native.js';
 import { getOptionOf, setOptionOf, type OptionName, type OptionValue } from './options.js';
 import { poll } from './poll.js';
 import { Poller } from './poller.js';
@@ -73,11 +73,53 @@ function byteLengthOf(view: unknown): number {
 }
 
 /**
+ * The default length of a range: the bytes of `view` from `offset` to its end. An offset that is
+ * not a number gives 0, and the native check then refuses the offset itself: arithmetic on it
+ * here would coerce an object or a string, or throw a bare TypeError on a BigInt (found by fuzzing).
+ */
+function restOf(view: unknown, offset: unknown): number {
+  return typeof offset === 'number' ? byteLengthOf(view) - offset : 0;
+}
+
+/** What a Socket's finalizer needs: its fd and poller (the Socket itself would keep it alive). */
+interface Owned {
+  readonly fd: number;
+  poller: Poller | undefined;
+}
+
+let warnedUnclosed = false;
+
+/**
+ * A Socket that becomes garbage while it still owns its fd (neither close() nor release() was
+ * called) would leak the fd. The garbage collector's finalizer closes it instead: the poll
+ * handle first (rejecting any orphaned wait with ECANCELED), then close(2). It also emits one
+ * process warning — the first time only, per thread — because such a Socket is a bug to fix: when
+ * the collector runs is unpredictable, so the fd stays open until then. The finalizer can only
+ * close an fd this Socket still owns: close() and release() unregister it.
+ */
+const unclosed = new FinalizationRegistry<Owned>((owned) => {
+  owned.poller?.close((syscall) => cancelledError(syscall, 'close'));
+  addon.disownFd(owned.fd);
+  sys.close(owned.fd); // whatever it reports, the fd is released (Linux frees it even on EINTR)
+  if (warnedUnclosed) return;
+  warnedUnclosed = true;
+  process.emitWarning(
+    `Closing socket fd ${owned.fd} on garbage collection: a Socket was dropped without close() or release()`,
+    {
+      code: 'SYSSOCK_UNCLOSED_SOCKET',
+      detail: 'Call close() (or `using`) when done. Later sockets closed this way are not reported again.',
+    },
+  );
+});
+
+/**
  * One socket file descriptor, owned.
  *
  * Ownership rules: `close()` marks the object closed before calling close(2), a second close is
  * a no-op, and every call after close throws EBADF **without a syscall**, so a closed Socket can
- * never touch a recycled fd number that now belongs to someone else.
+ * never touch a recycled fd number that now belongs to someone else. A Socket that becomes
+ * garbage still owning its fd is closed by a finalizer, with one process warning
+ * (`SYSSOCK_UNCLOSED_SOCKET`): keep a reference for as long as the fd is used.
  *
  * ```ts
  * const server = Socket.create(constants.AF_INET, constants.SOCK_STREAM);
@@ -87,13 +129,25 @@ function byteLengthOf(view: unknown): number {
  */
 export class Socket {
   #fd: number;
+  /** What the finalizer closes if this Socket is dropped unclosed; holds the poller, never `this`. */
+  readonly #owned: Owned;
   /** The poll handle's owner, from the first async wait until close/release. */
-  #poller: Poller | undefined;
+  get #poller(): Poller | undefined {
+    return this.#owned.poller;
+  }
+  set #poller(poller: Poller | undefined) {
+    this.#owned.poller = poller;
+  }
   #ref = true;
 
   /** Takes ownership of `fd`. Use the static constructors. */
   private constructor(fd: number) {
     this.#fd = fd;
+    this.#owned = { fd, poller: undefined };
+    unclosed.register(this, this.#owned, this);
+    // If this thread's environment goes away with the Socket still open (a worker terminated),
+    // its teardown closes the fd: no JavaScript runs then, and fds outlive threads.
+    addon.ownFd(fd);
   }
 
   /**
@@ -159,6 +213,8 @@ export class Socket {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
+    unclosed.unregister(this);
+    addon.disownFd(fd);
     this.#detach('close');
     check(sys.close(fd), 'close');
   }
@@ -173,6 +229,8 @@ export class Socket {
   release(): number {
     const fd = this.#use('release');
     this.#fd = -1;
+    unclosed.unregister(this);
+    addon.disownFd(fd);
     this.#detach('release');
     return fd;
   }
@@ -237,12 +295,12 @@ export class Socket {
    */
   send(data: ArrayBufferView | string, flags = 0, offset = 0, length?: number): number {
     const bytes = toBytes(data);
-    return check(sys.send(this.#use('send'), bytes, offset, length ?? byteLengthOf(bytes) - offset, flags), 'send');
+    return check(sys.send(this.#use('send'), bytes, offset, length ?? restOf(bytes, offset), flags), 'send');
   }
 
   /** recv(2) into `buffer` (from `offset`, at most `length` bytes): → bytes received, 0 at end of stream. */
   recv(buffer: ArrayBufferView, flags = 0, offset = 0, length?: number): number {
-    return check(sys.recv(this.#use('recv'), buffer, offset, length ?? byteLengthOf(buffer) - offset, flags), 'recv');
+    return check(sys.recv(this.#use('recv'), buffer, offset, length ?? restOf(buffer, offset), flags), 'recv');
   }
 
   /** sendto(2): send to `address` (null: the connected peer) → bytes sent. */
@@ -375,15 +433,18 @@ export class Socket {
   #attach(syscall: string): Poller {
     const fd = this.#use(syscall);
     if (this.#poller === undefined) {
-      this.#poller = new Poller(fd, syscall);
+      this.#poller = new Poller(fd, syscall, this);
       if (!this.#ref) this.#poller.unref();
     }
     return this.#poller;
   }
 
-  /** One readiness wait for a helper, bounded by the helper's deadline. */
+  /**
+   * One readiness wait for a helper, bounded by the helper's deadline. It resolves with libuv's
+   * events (no poll(2)): the helper retries its syscall, which says what happened.
+   */
   #wait(events: number, syscall: string, deadline: Deadline): Promise<number> {
-    return this.#attach(syscall).wait(events, deadline.next(), syscall, deadline.timeout);
+    return this.#attach(syscall).wait(events, deadline.next(syscall, events), syscall, deadline.timeout, 'libuv');
   }
 
   /**
@@ -407,6 +468,26 @@ export class Socket {
    */
   async writable(options?: WaitOptions): Promise<number> {
     return this.#attach('poll').wait(c.POLLOUT!, options, 'poll');
+  }
+
+  /**
+   * Calls `listener(revents)` on every wake-up while the socket reports one of `events` (POLLIN,
+   * POLLOUT, POLLPRI, POLLRDHUP; POLLERR always), until {@link unwatch} or close(): libuv's
+   * uv_poll_start shape, with no promise, timer or poll(2) per wake-up — for a server with many
+   * connections, where the listener does its own sys.recv/sys.send. Level-triggered: a listener
+   * that leaves the socket ready is called again on the next loop turn (recv until EAGAIN, or
+   * unwatch). `revents` are libuv's events as POLL* bits. A second call replaces the first; no
+   * syscall (the poll handle is made on first use: one fcntl(F_GETFL), TypeError
+   * `ERR_SOCKET_BLOCKING` for a blocking socket). Never called after close(). See
+   * {@link Poller.watch}.
+   */
+  watch(events: number, listener: (revents: number) => void): void {
+    this.#attach('poll').watch(events, listener);
+  }
+
+  /** Ends the {@link watch}. No syscall; idempotent; nothing to do once closed. */
+  unwatch(): void {
+    this.#poller?.unwatch();
   }
 
   /**
@@ -478,7 +559,18 @@ export class Socket {
     const deadline = new Deadline(options);
     const bytes = toBytes(data);
     const { flags = 0, offset = 0 } = options;
-    const length = options.length ?? byteLengthOf(bytes) - offset;
+    const length = options.length ?? restOf(bytes, offset);
+    // `offset + sent` and `length - sent` below would concatenate a string or coerce an object:
+    // only numbers get that far (the native check refuses NaN, fractions, ranges past the end).
+    for (const [name, value] of [
+      ['offset', offset],
+      ['length', length],
+    ] as const)
+      if (typeof value !== 'number')
+        throw argError(
+          'ERR_INVALID_ARG_TYPE',
+          `The "options.${name}" property must be of type number. Received ${typeof value}`,
+        );
     this.#attach('send');
     let sent = 0;
     do {
@@ -499,7 +591,7 @@ export class Socket {
   async recvSome(buffer: ArrayBufferView, options: RecvSomeOptions = {}): Promise<number> {
     const deadline = new Deadline(options);
     const { flags = 0, offset = 0 } = options;
-    const length = options.length ?? byteLengthOf(buffer) - offset;
+    const length = options.length ?? restOf(buffer, offset);
     this.#attach('recv');
     for (;;) {
       const rc = sys.recv(this.#use('recv'), buffer, offset, length, flags);
@@ -516,6 +608,15 @@ export class Socket {
    * an aborted signal rejects with its reason; other accept errors (EMFILE …) reject.
    */
   async *accepts(options: AcceptLoopOptions = {}): AsyncGenerator<Accepted, void, undefined> {
+    // null would fail on `.signal` with a bare TypeError; a number would wait without a signal.
+    // Checked here, not only in acceptAsync: a closed listener ends the loop before that.
+    if (typeof options !== 'object' || options === null)
+      throw argError(
+        'ERR_INVALID_ARG_TYPE',
+        `The "options" argument must be of type object. Received ${options === null ? 'null' : typeof options}`,
+      );
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+      throw argError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
     const waitOptions: WaitOptions = options.signal === undefined ? {} : { signal: options.signal };
     while (!this.closed) {
       let accepted: Accepted;

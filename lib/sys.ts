@@ -66,6 +66,13 @@ export const recv: NativeAddon['recv'] = addon.recv;
  * Throws before the syscall: TypeError when `buffers` is not an Array or an element is not a
  * Buffer/TypedArray/DataView; RangeError when it has more than IOV_MAX (1024 on Linux) elements.
  * An empty array makes the syscall with iovcnt 0 (→ 0).
+ *
+ * Second form, `writev(fd, buffer, segments)`: the iovecs as `[offset, length, offset, length …]`
+ * pairs (a Uint32Array) into one `buffer` — for many small pieces of one arena (a ring buffer's
+ * two halves, framed messages laid out in one block). It costs two Node-API reads in all, where
+ * the array form pays two per element, so it is the batch path for small messages. RangeError
+ * for an odd element count, more than IOV_MAX pairs, or a pair that does not lie within `buffer`;
+ * TypeError when `segments` is not a Uint32Array.
  */
 export const writev: NativeAddon['writev'] = addon.writev;
 

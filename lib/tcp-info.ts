@@ -5,7 +5,7 @@
  * @module
  */
 import { constants } from './constants.js';
-import { absentError, check } from './errors.js';
+import { absentError, argError, check } from './errors.js';
 import * as sys from './sys.js';
 import { layout, readField, view } from './struct.js';
 
@@ -95,6 +95,8 @@ function camel(field: string): string {
 
 /** The name of a TCP state number: `'ESTABLISHED'`, or `'UNKNOWN(n)'`. */
 export function tcpStateName(state: number): string {
+  if (typeof state !== 'number')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "state" argument must be of type number. Received ${typeof state}`);
   for (const [name, value] of Object.entries(constants)) {
     if (value === state && name.startsWith('TCP_') && tcpStates.has(name)) return name.slice(4);
   }
@@ -122,6 +124,19 @@ export function tcpInfoBuffer(): Buffer {
 
 /** Decodes the first `length` bytes of `buf` that getsockopt(TCP_INFO) wrote. */
 export function decodeTcpInfo(buf: Buffer, length: number): TcpInfo {
+  if (!ArrayBuffer.isView(buf))
+    throw argError(
+      'ERR_INVALID_ARG_TYPE',
+      `The "buf" argument must be an instance of Buffer, TypedArray or DataView. Received ${buf === null ? 'null' : typeof buf}`,
+    );
+  if (typeof length !== 'number')
+    throw argError('ERR_INVALID_ARG_TYPE', `The "length" argument must be of type number. Received ${typeof length}`);
+  // Fields are read only below `length`: past the view's end they would throw a bare RangeError.
+  if (!Number.isInteger(length) || length < 0 || length > buf.byteLength)
+    throw argError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "length" is out of range. It must be an integer >= 0 and <= ${buf.byteLength} (the byte length of "buf"). Received ${length}`,
+    );
   const { fields } = layout('tcp_info');
   const dv = view(buf);
   const out: Record<string, unknown> = { length, absent: [] };

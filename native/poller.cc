@@ -47,6 +47,11 @@ struct PollerEnv {
   Napi::FunctionReference constructor;
   std::unordered_set<PollHandle*> live;        // open or closing: not yet freed
   std::unordered_map<int, PollHandle*> by_fd;  // open and not closing: one per fd
+  // The fds the Socket objects of this environment own (lib/socket.ts: ownFd on construction,
+  // disownFd on close/release). When the environment goes away with Sockets still open (a
+  // worker's terminate(), process.exit() in it, an uncaught exception), no JavaScript runs to
+  // close them and fds are the process's: the teardown closes them, as libuv closes net's.
+  std::unordered_set<int> owned_fds;
   napi_async_cleanup_hook_handle cleanup = nullptr;
   bool tearing_down = false;
 
@@ -177,23 +182,20 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Unref();  // the object may now be collected
   }
 
+  // libuv's events, as POLL* bits, and its status (an error status means POLLERR: libuv has
+  // stopped the handle). No poll(2) here: most wake-ups only make the caller retry its syscall,
+  // which reports the exact outcome; lib/poller.ts makes one poll(2) for the waits that resolve
+  // with the kernel's own revents (POLLHUP, POLLERR … as poll(2) says them).
   static void OnPoll(uv_poll_t* uv, int status, int uv_events) {
     PollHandle* h = static_cast<PollHandle*>(uv->data);
     Poller* self = h->owner;
     if (self == nullptr || h->env == nullptr || h->env->tearing_down || self->closing_) return;
-    int asked = self->armed_;
     if (status < 0) {
       // libuv has stopped the handle (uv__poll_io on POLLERR); it is never started again.
       self->armed_ = 0;
       self->error_ = status;
     }
-    if (asked & POLLIN) asked |= kRdHup;
-    if (asked == 0) asked = POLLIN | POLLOUT;
-    pollfd p = {h->fd, static_cast<short>(asked), 0};
-    int rc = sys_poll(&p, 1, 0);
-    int revents = rc >= 0 ? static_cast<uint16_t>(p.revents)
-                          : FromUvEvents(uv_events) | (status < 0 ? POLLERR : 0);
-    self->Deliver(status, revents);
+    self->Deliver(status, FromUvEvents(uv_events) | (status < 0 ? POLLERR : 0));
   }
 
   void Deliver(int status, int revents) {
@@ -336,6 +338,27 @@ Value PollerCount(const CallbackInfo& info) {
   return Result(info.Env(), static_cast<int64_t>(data->live.size()));
 }
 
+// ownFd(fd) / disownFd(fd) → undefined: a Socket of this environment took / gave up fd.
+Value OwnFd(const CallbackInfo& info) {
+  int fd;
+  if (!GetFd(info, 0, &fd)) return {};
+  info.Env().GetInstanceData<PollerEnv>()->owned_fds.insert(fd);
+  return info.Env().Undefined();
+}
+
+Value DisownFd(const CallbackInfo& info) {
+  int fd;
+  if (!GetFd(info, 0, &fd)) return {};
+  info.Env().GetInstanceData<PollerEnv>()->owned_fds.erase(fd);
+  return info.Env().Undefined();
+}
+
+// ownedFdCount() → how many fds the Sockets of this environment own (for tests).
+Value OwnedFdCount(const CallbackInfo& info) {
+  PollerEnv* data = info.Env().GetInstanceData<PollerEnv>();
+  return Result(info.Env(), static_cast<int64_t>(data->owned_fds.size()));
+}
+
 // The environment is going away (worker exit or terminate(), or the main thread's teardown):
 // close every live handle and report completion once the last close callback has run. Node
 // keeps running the loop until then, and keeps this environment's napi_env alive, so the loop
@@ -350,6 +373,10 @@ void OnTeardown(napi_async_cleanup_hook_handle handle, void* arg) {
     uv_handle_t* uv = reinterpret_cast<uv_handle_t*>(&h->uv);
     if (!uv_is_closing(uv)) uv_close(uv, Poller::OnClose);
   }
+  // uv_close has taken every fd out of epoll already, so the owned fds may be closed now. Their
+  // Socket objects die with this environment and will never use the numbers again.
+  for (int fd : data->owned_fds) sys_close(fd);  // Linux releases the fd whatever close reports
+  data->owned_fds.clear();
   if (data->live.empty()) {
     data->cleanup = nullptr;
     napi_remove_async_cleanup_hook(handle);
@@ -366,6 +393,9 @@ void AddPoller(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, OnTeardown, data, &registration);
   exports.Set("pollerOpen", Napi::Function::New(env, PollerOpen, "pollerOpen"));
   exports.Set("pollerCount", Napi::Function::New(env, PollerCount, "pollerCount"));
+  exports.Set("ownFd", Napi::Function::New(env, OwnFd, "ownFd"));
+  exports.Set("disownFd", Napi::Function::New(env, DisownFd, "disownFd"));
+  exports.Set("ownedFdCount", Napi::Function::New(env, OwnedFdCount, "ownedFdCount"));
 }
 
 }  // namespace syssock

@@ -5,6 +5,8 @@
 //   pollerOpen(fd, onEvent) → Poller | -errno   uv_poll_init; one live handle per fd per
 //                                               environment (a second gives -EEXIST)
 //   pollerCount() → number                      handles of this environment not yet freed
+//   ownFd(fd), disownFd(fd), ownedFdCount()     the fds this environment's Sockets own; the
+//                                               teardown closes those still owned
 //   Poller: start(events) → 0 | -errno          uv_poll_start with POLLIN/POLLOUT/POLLPRI/POLLRDHUP
 //           stop() → 0 | -errno                 uv_poll_stop
 //           close()                             uv_close: stops the handle at once (the fd is
@@ -15,10 +17,11 @@
 //           fd, events (armed), state ('idle' | 'active' | 'closing' | 'closed'), error
 //
 // onEvent(status, revents) runs on the loop thread. status is 0, or libuv's negative error (an
-// error status stops the handle: it is never started again, start() returns that status). On
-// every wake-up revents comes from one poll(2) with timeout 0 on the fd, so the caller sees the
-// kernel's own POLLIN/POLLOUT/POLLHUP/POLLERR/POLLRDHUP/POLLNVAL (libuv folds POLLHUP into
-// readable/writable and reports POLLERR as UV_EBADF).
+// error status stops the handle: it is never started again, start() returns that status).
+// revents is what libuv reported, as POLL* bits: POLLIN/POLLOUT/POLLPRI/POLLRDHUP, and POLLERR
+// with an error status. libuv folds POLLHUP and POLLERR into the events the handle is armed
+// with, so every wake-up that matters reaches a waiter; the kernel's exact revents (POLLHUP,
+// POLLNVAL …) take a poll(2), which lib/poller.ts makes only for the waits that promise them.
 //
 // No static state: the registry of live handles is per-environment instance data, and an async
 // environment cleanup hook closes every live handle when the environment (a worker_thread, say)

@@ -85,3 +85,56 @@ describe('sys.writev', () => {
     expect(() => sys.writev('1' as never, [])).toThrow(TypeError);
   });
 });
+
+describe('sys.writev(fd, buffer, segments): iovecs as (offset, length) pairs into one buffer', () => {
+  it('writes the segments in order, skipping what lies between them, and returns the total', () => {
+    const [client, server] = tcpPair(sockets);
+    const arena = Buffer.from('..ab...cde.f');
+    const segments = new Uint32Array([2, 2, 7, 3, 11, 1]);
+    expect(sys.writev(client.fd, arena, segments)).toBe(6);
+    waitFor(server, constant('POLLIN'));
+    expect(readExactly(server.fd, 6).toString()).toBe('abcdef');
+  });
+
+  it('a ring buffer wrapped around: the tail, then the head, in one syscall', () => {
+    const [client, server] = tcpPair(sockets);
+    const ring = Buffer.from('lo, worldhel'); // "hello, world" starting at byte 9
+    expect(sys.writev(client.fd, ring, new Uint32Array([9, 3, 0, 9]))).toBe(12);
+    expect(readExactly(server.fd, 12).toString()).toBe('hello, world');
+  });
+
+  it('counts the bytes of a multi-byte view and accepts IOV_MAX pairs and zero pairs', () => {
+    const [client, server] = tcpPair(sockets);
+    const words = new Uint16Array([0x4141, 0x4242]); // 4 bytes
+    expect(sys.writev(client.fd, words, new Uint32Array([1, 3]))).toBe(3);
+    const pairs = new Uint32Array(2 * 1024).map((_, i) => (i % 2 === 0 ? 0 : 1));
+    expect(sys.writev(client.fd, Buffer.from('z'), pairs)).toBe(1024);
+    expect(sys.writev(client.fd, Buffer.from('z'), new Uint32Array(0))).toBe(0);
+    expect(
+      readExactly(server.fd, 3 + 1024)
+        .subarray(3)
+        .every((b) => b === 0x7a),
+    ).toBe(true);
+  });
+
+  it('returns -errno like the array form', () => {
+    expect(sys.writev(-1, Buffer.from('a'), new Uint32Array([0, 1]))).toBe(-constant('EBADF'));
+  });
+
+  it('throws TypeError/RangeError before any syscall', () => {
+    const buf = Buffer.alloc(8);
+    // fd -1 would give -EBADF if a syscall ran: a throw proves none did.
+    expect(() => sys.writev(-1, buf, new Uint32Array([0, 9]))).toThrow(RangeError);
+    expect(() => sys.writev(-1, buf, new Uint32Array([0, 9]))).toThrow(
+      /Segment 0 \(offset 0, length 9\) must lie within the buffer's 8 bytes/,
+    );
+    expect(() => sys.writev(-1, buf, new Uint32Array([8, 1]))).toThrow(RangeError);
+    // offset + length computed without 32-bit wrap-around.
+    expect(() => sys.writev(-1, buf, new Uint32Array([0xffffffff, 2]))).toThrow(RangeError);
+    expect(() => sys.writev(-1, buf, new Uint32Array([0, 1, 2]))).toThrow(/\(offset, length\) pairs/);
+    expect(() => sys.writev(-1, buf, new Uint32Array(2 * 1025))).toThrow(RangeError);
+    expect(() => sys.writev(-1, buf, new Int32Array([0, 1]) as never)).toThrow(TypeError);
+    expect(() => sys.writev(-1, buf, [0, 1] as never)).toThrow(/"segments" argument/);
+    expect(() => sys.writev(-1, 'ab' as never, new Uint32Array([0, 1]))).toThrow(/"buffer" argument/);
+  });
+});

@@ -45,6 +45,9 @@ const EXPECTED_FUNCTIONS = [
   'signal',
   'pollerOpen',
   'pollerCount',
+  'ownFd',
+  'disownFd',
+  'ownedFdCount',
 ];
 const EXPECTED_OTHERS = ['constants', 'errnoNames', 'errnoMessages', 'layouts', 'platform'];
 
