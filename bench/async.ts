@@ -12,10 +12,19 @@
  * Every C side and every server runs in its own process; each C run is a fresh process per
  * repetition. The 10k children are spawned through `sh -c 'ulimit -n …; exec …'` to raise
  * RLIMIT_NOFILE (to 65536 when the hard limit allows, else soft = hard); the table says what
- * they got. Options: `--quick` (smaller counts), `--reps=N` (default 3).
+ * they got. Options: `--quick` (smaller counts), `--reps=N` (default 3), `--no-pin`.
+ *
+ * CPU pinning (on by default where `taskset` exists and there are at least 2 CPUs): the
+ * measuring side — this process for syssock and node:net, the C reference process for C — runs
+ * on CPU 0 and the peer (echo server, draining peer) on CPU 1, the same for all three, so a
+ * run measures the implementations rather than where the scheduler happened to put them (on
+ * this 2-vCPU VM unpinned runs moved the ping-pong median by 2–4× between runs). In the 10k test
+ * the server runs on CPU 0 and the load generator on CPU 1.
  * @module
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildC } from './c-build.js';
 import { LineChild } from './child.js';
@@ -49,23 +58,48 @@ class Cleanup {
 interface Options {
   quick: boolean;
   reps: number;
+  pin: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { quick: false, reps: 3 };
+  const o: Options = { quick: false, reps: 3, pin: true };
   for (const a of argv) {
     if (a === '--quick') o.quick = true;
+    else if (a === '--no-pin') o.pin = false;
     else if (a.startsWith('--reps=')) o.reps = Number(a.slice('--reps='.length));
-    else throw new Error(`unknown option ${a} (use --quick --reps=N)`);
+    else throw new Error(`unknown option ${a} (use --quick --reps=N --no-pin)`);
   }
   if (!Number.isInteger(o.reps) || o.reps < 1 || o.reps > 11) throw new Error('--reps must be an integer in 1..11');
   return o;
 }
 
-/** Runs one C mode as a fresh process and returns its (single) JSON answer. */
+/** The CPU pinning of this run: a command prefix per role (empty when not pinning). */
+let onMeasuringCpu: string[] = [];
+let onPeerCpu: string[] = [];
+
+/** Pins this process (every thread) to CPU 0 and sets the prefixes; false if it cannot. */
+function pinCpus(): boolean {
+  if (availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    return false;
+  }
+  onMeasuringCpu = ['taskset', '-c', '0'];
+  onPeerCpu = ['taskset', '-c', '1'];
+  return true;
+}
+
+/** Runs one C mode as a fresh process (on the measuring CPU) and returns its JSON answer. */
 async function runC(binary: string, mode: string, args: Record<string, number | string>, timeoutMs: number) {
-  const argv = [mode, ...Object.entries(args).map(([k, v]) => `${k}=${v}`), `deadline=${CHILD_DEADLINE_S}`];
-  const { child, first } = await LineChild.start(binary, argv, timeoutMs);
+  const argv = [
+    ...onMeasuringCpu,
+    binary,
+    mode,
+    ...Object.entries(args).map(([k, v]) => `${k}=${v}`),
+    `deadline=${CHILD_DEADLINE_S}`,
+  ];
+  const { child, first } = await LineChild.start(argv[0]!, argv.slice(1), timeoutMs);
   await child.stop(2000);
   return first as Record<string, number>;
 }
@@ -104,7 +138,11 @@ async function tenK(
       ? [asyncBench, 'echo', `deadline=${CHILD_DEADLINE_S}`]
       : [process.execPath, '--expose-gc', '--import', 'tsx', `${repoRoot}bench/async-server.ts`, server];
   // The Node servers report their RLIMIT_NOFILE; the C one does not (see the RAISE_NOFILE line).
-  const started = await LineChild.start('sh', ['-c', `cd '${repoRoot}' && ${RAISE_NOFILE}`, 'sh', ...cmd], 30_000);
+  const started = await LineChild.start(
+    'sh',
+    ['-c', `cd '${repoRoot}' && ${RAISE_NOFILE}`, 'sh', ...onMeasuringCpu, ...cmd],
+    30_000,
+  );
   const srv = started.child;
   cleanup.add(() => srv.stop(3000));
   const { port, nofile } = started.first as { port: number; nofile?: number };
@@ -117,7 +155,18 @@ async function tenK(
   const rssBaseKiB = rssKiB(srv.pid);
   const loadStart = await LineChild.start(
     'sh',
-    ['-c', RAISE_NOFILE, 'sh', asyncBench, 'load', `port=${port}`, `conns=${conns}`, `ms=${ms}`, 'size=64'],
+    [
+      '-c',
+      RAISE_NOFILE,
+      'sh',
+      ...onPeerCpu,
+      asyncBench,
+      'load',
+      `port=${port}`,
+      `conns=${conns}`,
+      `ms=${ms}`,
+      'size=64',
+    ],
     30_000,
   );
   const load = loadStart.child;
@@ -158,6 +207,7 @@ async function main(): Promise<void> {
     tenKConns: opts.quick ? 1000 : 10_000,
     tenKMs: opts.quick ? 1000 : 3000,
   };
+  const pinned = opts.pin && pinCpus();
   const started = Date.now();
   const cleanup = new Cleanup();
   let interrupted = false;
@@ -186,10 +236,11 @@ async function main(): Promise<void> {
   try {
     const programs = buildC();
     const bin = programs.asyncBench;
-    const echoStart = await LineChild.start(bin, ['echo', `deadline=${CHILD_DEADLINE_S}`], 10_000);
+    const echoArgv = [...onPeerCpu, bin, 'echo', `deadline=${CHILD_DEADLINE_S}`];
+    const echoStart = await LineChild.start(echoArgv[0]!, echoArgv.slice(1), 10_000);
     cleanup.add(() => echoStart.child.stop(3000));
     const echoPort = (echoStart.first as { port: number }).port;
-    const peer = await DrainPeer.start(programs.drainPeer, CHILD_DEADLINE_S);
+    const peer = await DrainPeer.start(programs.drainPeer, CHILD_DEADLINE_S, onPeerCpu);
     cleanup.add(() => peer.stop());
 
     const sysPing = await loops.syssockClient(echoPort);
@@ -289,7 +340,7 @@ async function main(): Promise<void> {
     await cleanup.run();
   }
   const elapsed = (Date.now() - started) / 1000;
-  console.log(formatAsync({ ping, bulk, conn, small, tenk, sizes, reps: opts.reps, elapsed }));
+  console.log(formatAsync({ ping, bulk, conn, small, tenk, sizes, reps: opts.reps, elapsed, pinned }));
 }
 
 interface AsyncMeasured {
@@ -313,6 +364,7 @@ interface AsyncMeasured {
   };
   reps: number;
   elapsed: number;
+  pinned: boolean;
 }
 
 function formatAsync(m: AsyncMeasured): string {
@@ -461,7 +513,11 @@ function formatAsync(m: AsyncMeasured): string {
       `${fmt(m.sizes.tenKMs / 1000, 0)} s of traffic; RSS = VmRSS after traffic − before connections, each read after a ` +
       `full gc() in the Node servers. ` +
       `RLIMIT_NOFILE of the servers (c/syssock/net): ${nofile} (n/r: not reported; the same sh -c line raised it).`,
-    `Loopback 127.0.0.1, TCP_NODELAY on. Total ${m.elapsed.toFixed(1)} s.`,
+    `Loopback 127.0.0.1, TCP_NODELAY on. ` +
+      (m.pinned
+        ? 'Pinned: the measuring side on CPU 0, the peer on CPU 1 (10k: server CPU 0, load CPU 1). '
+        : 'Not pinned (--no-pin, or taskset/2 CPUs unavailable). ') +
+      `Total ${m.elapsed.toFixed(1)} s.`,
   ].join('\n');
 }
 

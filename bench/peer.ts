@@ -24,9 +24,13 @@ export class DrainPeer {
     readonly child: LineChild,
   ) {}
 
-  /** Spawns the peer and waits for its port; it kills itself after `deadlineS` seconds. */
-  static async start(binary: string, deadlineS: number): Promise<DrainPeer> {
-    const { child, first } = await LineChild.start(binary, [`deadline=${deadlineS}`], 10_000);
+  /**
+   * Spawns the peer and waits for its port; it kills itself after `deadlineS` seconds. `prefix`
+   * runs it under a command (`['taskset', '-c', '1']` pins it to a CPU).
+   */
+  static async start(binary: string, deadlineS: number, prefix: readonly string[] = []): Promise<DrainPeer> {
+    const argv = [...prefix, binary, `deadline=${deadlineS}`];
+    const { child, first } = await LineChild.start(argv[0]!, argv.slice(1), 10_000);
     const port = (first as { port?: unknown }).port;
     if (typeof port !== 'number') {
       await child.stop(1000);

@@ -190,13 +190,24 @@ async function runVariant(
   };
 }
 
-/** Waits until the sender sleeps in sendto with nothing unacknowledged (delayed ACKs sent). */
+/**
+ * Waits until the sender sleeps in sendto with nothing unacknowledged (delayed ACKs sent) and,
+ * as root, with its kernel stack read: one read of /proc/<tid>/stack can fail or come back
+ * empty while the thread is being woken or rescheduled (seen once under a loaded sanitizer run),
+ * so the sample is retried like the other conditions rather than taken as "no stack".
+ */
 async function atRest(tid: number, client: Socket): Promise<ThreadWhere> {
+  const root = process.getuid?.() === 0;
   let where = whereIs(tid);
   await waitFor(
     () => {
       where = whereIs(tid);
-      return where.syscall?.name === 'sendto' && where.state === 'S' && client.tcpInfo().unacked === 0;
+      return (
+        where.syscall?.name === 'sendto' &&
+        where.state === 'S' &&
+        client.tcpInfo().unacked === 0 &&
+        (!root || (where.stack?.length ?? 0) > 0)
+      );
     },
     5000,
     'the sender asleep in sendto with tcpi_unacked == 0',
