@@ -46,6 +46,50 @@ describe('netns toolkit: the "cannot" path', () => {
     expect(run.stdout).toContain('Nothing was run.');
   });
 
+  // Root can test the unprivileged path too: the same experiment as uid/gid 65534 (nobody), where
+  // netnsSupport() picks `unshare -r --net --mount` (a user namespace) instead of plain unshare.
+  const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  const setpriv = spawnSync('setpriv', ['--version'], { encoding: 'utf8' });
+  const canDrop = process.getuid?.() === 0 && !setpriv.error;
+  // The checkout must be readable by uid 65534 (a clone under mktemp -d, mode 0700, is not).
+  const readable =
+    canDrop && spawnSync('setpriv', [...asNobody, 'cat', 'examples/28-bind-one-ip.ts', 'package.json']).status === 0;
+  if (!canDrop) console.warn('netns unprivileged-mode test skipped: needs root and setpriv(1) to drop to uid 65534');
+  else if (!readable) console.warn(`netns unprivileged-mode test skipped: uid 65534 cannot read ${process.cwd()}`);
+  it.runIf(readable)('unprivileged (uid 65534): the experiment runs in a user namespace with every claim held', () => {
+    const run = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        'examples/28-bind-one-ip.ts',
+      ],
+      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HOME: '/tmp' } },
+    );
+    const probe = spawnSync('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      'unshare',
+      '-r',
+      '--net',
+      '--mount',
+      'true',
+    ]);
+    if (probe.status !== 0) {
+      // The kernel forbids unprivileged user namespaces here: the experiment must say so instead.
+      expect(run.stdout).toContain('needs network namespaces');
+      return;
+    }
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('-ECONNREFUSED');
+    expect(run.stdout).not.toContain('✗');
+  });
+
   it('refuses any address outside 10.200.x before starting anything', async () => {
     const before = snapshot();
     const spec: TopologySpec = {
