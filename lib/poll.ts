@@ -4,7 +4,7 @@
  */
 import { argError, check, int32Arg } from './errors.js';
 import * as sys from './sys.js';
-import { layout, readField, view, writeField } from './struct.js';
+import { layout, littleEndian, readField, view, writeField } from './struct.js';
 
 /** One entry: the fd and the POLL* events to wait for. */
 export interface PollRequest {
@@ -54,4 +54,29 @@ export function poll(requests: readonly PollRequest[], timeout: number): number[
   }
   check(sys.poll(buf, requests.length, timeout), 'poll');
   return requests.map((_, i) => readField(dv, [i * pollfd.size + f.revents![0], f.revents![1], f.revents![2]]));
+}
+
+/** A struct pollfd for {@link pollNow}, laid out from the headers once. */
+let scratch: { buf: Buffer; dv: DataView; fd: number; events: number; revents: number } | undefined;
+
+/**
+ * poll(2) of one fd with timeout 0 (never blocks): its revents (≥ 0; 0: not ready), or -errno.
+ * For the async layer's "look before arming a handle" and its kernel-revents wake-ups; no
+ * allocation (one struct pollfd of this module, used synchronously).
+ */
+export function pollNow(fd: number, events: number): number {
+  if (scratch === undefined) {
+    const pollfd = layout('pollfd');
+    const buf = Buffer.alloc(pollfd.size);
+    const f = pollfd.fields;
+    scratch = { buf, dv: view(buf), fd: f.fd![0], events: f.events![0], revents: f.revents![0] };
+  }
+  const { buf, dv } = scratch;
+  // struct pollfd { int fd; short events; short revents; }: the sizes are POSIX's, the offsets
+  // and the byte order this machine's.
+  dv.setInt32(scratch.fd, fd, littleEndian);
+  dv.setUint16(scratch.events, events, littleEndian);
+  dv.setUint16(scratch.revents, 0, littleEndian);
+  const rc = sys.poll(buf, 1, 0);
+  return rc < 0 ? rc : dv.getUint16(scratch.revents, littleEndian);
 }

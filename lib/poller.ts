@@ -29,7 +29,7 @@ import { blockingError, checkWaitOptions, pollEventNames, timeoutError, type Wai
 import { constants } from './constants.js';
 import { check, closedError, int32Arg, SocketError, argError } from './errors.js';
 import { addon, type NativePoller, type NativePollerState } from './native.js';
-import { poll } from './poll.js';
+import { poll, pollNow } from './poll.js';
 import * as sys from './sys.js';
 
 export type { WaitOptions } from './async.js';
@@ -380,8 +380,9 @@ export class Poller {
   /** One poll(2) with timeout 0 for `events` (and POLLRDHUP with POLLIN): the kernel's revents. */
   #kernelRevents(events: number): number {
     const asked = events & c.POLLIN! ? events | RDHUP : events;
-    const [revents = 0] = poll([{ fd: this.fd, events: asked }], 0);
-    return revents;
+    const revents = pollNow(this.fd, asked);
+    // poll(2) with timeout 0 on one fd fails only on ENOMEM: then it counts as not ready (wait on).
+    return revents < 0 ? 0 : revents;
   }
 
   readonly #onEvent = (status: number, uvRevents: number): void => {

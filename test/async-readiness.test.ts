@@ -204,6 +204,30 @@ describe('acceptAsync / connectAsync', () => {
     sockets.add((await server.acceptAsync({ timeout: WAIT_MS })).socket);
   });
 
+  it('connectAsync on TCP loopback: EINPROGRESS, the handshake already over at one poll(2), no handle armed, settled through the loop', async () => {
+    const { socket: server, address } = nonBlockingListener();
+    const client = nonBlockingTcp();
+    const before = pollHandleCount();
+    let immediateRan = false;
+    setImmediate(() => (immediateRan = true));
+    await client.connectAsync(address, { timeout: WAIT_MS });
+    // It settled in the loop's check phase (after an immediate queued before it), not in
+    // microtasks alone, and never opened a poll handle.
+    expect(immediateRan).toBe(true);
+    expect(pollHandleCount()).toBe(before);
+    expect(client.getpeername()).toEqual(address);
+    sockets.add((await server.acceptAsync({ timeout: WAIT_MS })).socket);
+  });
+
+  it('connectAsync aborted while it settles rejects with the reason', async () => {
+    const { address } = nonBlockingListener();
+    const client = nonBlockingTcp();
+    const controller = new AbortController();
+    const connecting = client.connectAsync(address, { signal: controller.signal });
+    controller.abort('gave up');
+    expect(await rejection(connecting)).toBe('gave up');
+  });
+
   it.skipIf(!ipv6Loopback().available)('works over ::1 too', async () => {
     const server = sockets.add(Socket.create(c.AF_INET6!, c.SOCK_STREAM! | c.SOCK_NONBLOCK!));
     server.bind(inet6('::1', 0));
