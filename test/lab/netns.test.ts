@@ -3,6 +3,7 @@
 // process is in or holds any of our namespaces, the root's netns list and links are unchanged).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork, holdersOf, netnsSupport, type TopologySpec } from '../../lib/lab/netns.js';
 import { Scope } from '../../lib/lab/scope.js';
@@ -51,9 +52,16 @@ describe('netns toolkit: the "cannot" path', () => {
   const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
   const setpriv = spawnSync('setpriv', ['--version'], { encoding: 'utf8' });
   const canDrop = process.getuid?.() === 0 && !setpriv.error;
-  // The checkout must be readable by uid 65534 (a clone under mktemp -d, mode 0700, is not).
+  // The checkout must be readable by uid 65534 through absolute paths, as node opens its files (a
+  // clone under mktemp -d, mode 0700, is not, although relative paths from inside it work).
   const readable =
-    canDrop && spawnSync('setpriv', [...asNobody, 'cat', 'examples/28-bind-one-ip.ts', 'package.json']).status === 0;
+    canDrop &&
+    spawnSync('setpriv', [
+      ...asNobody,
+      'cat',
+      resolve('examples/28-bind-one-ip.ts'),
+      resolve('node_modules/tsx/package.json'),
+    ]).status === 0;
   if (!canDrop) console.warn('netns unprivileged-mode test skipped: needs root and setpriv(1) to drop to uid 65534');
   else if (!readable) console.warn(`netns unprivileged-mode test skipped: uid 65534 cannot read ${process.cwd()}`);
   it.runIf(readable)('unprivileged (uid 65534): the experiment runs in a user namespace with every claim held', () => {
