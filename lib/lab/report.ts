@@ -25,9 +25,13 @@ export function formatSummary(results: readonly ExperimentResult[]): string {
   return lines.join('\n');
 }
 
+/** How often an unchanged progress message is repeated. */
+const PROGRESS_REPEAT_MS = 30_000;
+
 /**
  * Runs an experiment, writing its latest progress message to `write` once it has been running
- * for more than a second (and every few seconds after), so a long wait is never silent.
+ * for a second, then whenever the message changes (checked each second) and every 30 s while it
+ * does not, so a long wait is never silent and a long run is not a flood.
  */
 export async function runWithProgress(
   experiment: Experiment,
@@ -36,8 +40,17 @@ export async function runWithProgress(
 ): Promise<ExperimentResult> {
   const started = performance.now();
   let message = 'running';
+  let shown = '';
+  let shownAt = 0;
+  // A line once a wait has lasted a second, then whenever the experiment says something new,
+  // and every 30 s while it does not: a --slow run (hours of keepalive) must not print a line
+  // a second.
   const timer = setInterval(() => {
-    write(`  … ${experiment.id} ${message} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    const now = performance.now();
+    if (message === shown && now - shownAt < PROGRESS_REPEAT_MS) return;
+    shown = message;
+    shownAt = now;
+    write(`  … ${experiment.id} ${message} (${((now - started) / 1000).toFixed(0)} s)`);
   }, 1000);
   try {
     return await experiment.run({ ...options, progress: (m) => (message = m) });
