@@ -1,7 +1,7 @@
 // E24 unreachable: connect to a network with no route, an absent host, a host that drops SYNs,
 // and a closed port on a live host — in two network namespaces made for the run (root, or an
 // unprivileged user namespace). Run: npm run lab -- E24   (or npx tsx examples/24-unreachable.ts)
-// SYSSOCK_LAB_SLOW=1 uses the kernel's default timings (the silent host then takes ~2 minutes).
+// npm run lab -- --slow E24 (or SYSSOCK_LAB_SLOW=1) uses the kernel's default timings (the silent host then takes ~2 minutes).
 import { describeBounded, unreachable, type UnreachableData } from '../lib/lab/unreachable.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
 import { checklist, header, isMain, runExample } from './narrate.js';

@@ -186,6 +186,11 @@ export class Poller {
           'ERR_INVALID_ARG_TYPE',
           `The "reportedTimeout" argument must be of type number. Received ${typeof reportedTimeout}`,
         );
+      if (revents !== 'kernel' && revents !== 'libuv')
+        throw argError(
+          'ERR_INVALID_ARG_VALUE',
+          `The "revents" argument must be 'kernel' or 'libuv'. Received ${typeof revents === 'string' ? `'${revents}'` : typeof revents}`,
+        );
       const { timeout, signal } = checkWaitOptions(options);
       if (this.#closed) throw closedError(syscall);
       if (signal?.aborted) throw signal.reason;
@@ -197,7 +202,7 @@ export class Poller {
         else throw timeoutError(syscall, shownTimeout, pollEventNames(events));
         return;
       }
-      const waiter: Waiter = { events, kernel: revents !== 'libuv', syscall, resolve, reject };
+      const waiter: Waiter = { events, kernel: revents === 'kernel', syscall, resolve, reject };
       if (timeout !== Infinity) {
         waiter.timer = setTimeout(() => {
           this.#remove(waiter);

@@ -164,6 +164,21 @@ describe("what a wake-up resolves with: 'kernel' (poll(2)) or 'libuv' (no syscal
   });
 });
 
+describe('the revents argument of Poller.wait', () => {
+  it("is 'kernel' or 'libuv'; anything else rejects with ERR_INVALID_ARG_VALUE before a handle is armed", async () => {
+    const [a] = idlePair();
+    const poller = new Poller(a.fd);
+    try {
+      const err = await poller.wait(POLLIN, { timeout: WAIT_MS }, 'recv', undefined, 'LIBUV' as never).catch((e) => e);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      expect(poller.handleState).toBe('none');
+    } finally {
+      poller.close();
+    }
+  });
+});
+
 describe('parking: a POLLIN handle stays armed, unref’d, between waits', () => {
   it('stays armed after a libuv wait resolves, and the next wait re-uses it as it is', async () => {
     const [a, b] = idlePair();
