@@ -140,7 +140,7 @@ export const bindOneIp = defineExperiment<BindOneIpData>(
       "list the host's interfaces and addresses; connect to the bound address succeeds, to another address of the same host -ECONNREFUSED",
     seeds: '003 §03',
   },
-  async ({ claims, scope, note, headline, progress, signal }) => {
+  async ({ claims, scope, note, headline, progress, signal, skip }) => {
     const data: BindOneIpData = {
       unavailable: null,
       serverInterfaces: [],
@@ -172,8 +172,7 @@ export const bindOneIp = defineExperiment<BindOneIpData>(
     } catch (e) {
       if (!(e instanceof NetnsUnavailable)) throw e;
       data.unavailable = e.message;
-      note(e.message);
-      headline(`not run: ${e.message}`);
+      skip(e.message);
       return data;
     }
     data.serverInterfaces = await net.interfaces('server');

@@ -6,15 +6,16 @@
  *   syssock-lab run <id|slug …>      e.g. run E01 E07, run blocking-send
  *   syssock-lab run --all [--json] [--slow]
  *
- * The exit code is 0 only if every claim of every experiment run held. With --json, stdout is
- * one JSON array (one object per experiment: id, title, ok, claims, data …) and progress goes to
+ * The exit code is 0 only if every claim of every experiment run held; one that could not run here
+ * (no network namespaces) fails no claim and says why (`skipped`). With --json, stdout is
+ * one JSON array (one object per experiment: id, title, ok, skipped, claims, data …) and progress goes to
  * stderr. With --slow, the two-host experiments that tune kernel timers short (E24–E27) run with
  * the kernel's default timings instead: minutes to hours (see registry.ts `slowVariants`).
  * @module
  */
 import { parseArgs } from 'node:util';
 import { experiments, experimentsFor, findExperiment, slowVariants } from './registry.js';
-import { formatResult, formatSummary, runWithProgress } from './report.js';
+import { exitCodeOf, formatResult, formatSummary, runWithProgress } from './report.js';
 import type { Experiment, ExperimentResult } from './types.js';
 
 const usage = `usage: syssock-lab list
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.json) console.log(JSON.stringify(results, null, 2));
   else console.log(formatSummary(results));
-  return results.every((r) => r.ok) ? 0 : 1;
+  return exitCodeOf(results);
 }
 
 // Run when executed directly (node dist/lab/cli.js, tsx lib/lab/cli.ts), not when imported.

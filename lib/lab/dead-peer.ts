@@ -196,7 +196,7 @@ export function deadPeerWith(options: DeadPeerOptions = {}): Experiment<DeadPeer
         'without keepalive the connection stays ESTABLISHED and a blocked recv never returns (bounded by the test); with SO_KEEPALIVE + TCP_KEEPIDLE/KEEPINTVL/KEEPCNT the recv fails with -ETIMEDOUT after idle + intvl × cnt',
       seeds: '004',
     },
-    async ({ claims, scope, note, headline, progress, signal }) => {
+    async ({ claims, scope, note, headline, progress, signal, skip }) => {
       const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
       const data: DeadPeerData = {
         unavailable: null,
@@ -228,8 +228,7 @@ export function deadPeerWith(options: DeadPeerOptions = {}): Experiment<DeadPeer
       } catch (e) {
         if (!(e instanceof NetnsUnavailable)) throw e;
         data.unavailable = e.message;
-        note(e.message);
-        headline(`not run: ${e.message}`);
+        skip(e.message);
         return data;
       }
       const sysctl = async (key: string) => Number(await net.readSysctl('client', `net.ipv4.${key}`));

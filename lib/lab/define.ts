@@ -18,6 +18,11 @@ export interface ExperimentContext {
   headline(text: string): void;
   /** Report progress while waiting on something slow (the CLI shows it). */
   progress(message: string): void;
+  /**
+   * The experiment cannot run here (and returns without checking anything): `reason` becomes
+   * the result's `skipped`, a note and the headline ("not run: …").
+   */
+  skip(reason: string): void;
   signal: AbortSignal;
 }
 
@@ -34,6 +39,7 @@ export function defineExperiment<D>(
       const scope = new Scope();
       const notes: string[] = [];
       let headline = '';
+      let skipped: string | null = null;
       const signal = options.signal ?? new AbortController().signal;
       let data: D;
       try {
@@ -44,6 +50,11 @@ export function defineExperiment<D>(
           note: (text) => notes.push(text),
           headline: (text) => (headline = text),
           progress: (message) => options.progress?.(message),
+          skip: (reason) => {
+            skipped = reason;
+            notes.push(reason);
+            headline = `not run: ${reason}`;
+          },
           signal,
         });
       } finally {
@@ -54,7 +65,8 @@ export function defineExperiment<D>(
         id: meta.id,
         slug: meta.slug,
         title: meta.title,
-        ok: list.length > 0 && list.every((c) => c.held),
+        ok: skipped === null && list.length > 0 && list.every((c) => c.held),
+        skipped,
         claims: list,
         data,
         headline,

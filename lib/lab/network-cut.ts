@@ -387,7 +387,7 @@ export function networkCutWith(options: NetworkCutOptions = {}): Experiment<Netw
         'sends keep succeeding into Send-Q, no error and no EPIPE while the kernel retransmits; if the link comes back, everything arrives intact; with TCP_USER_TIMEOUT the connection fails with -ETIMEDOUT within seconds instead of ~15 minutes',
       seeds: '004',
     },
-    async ({ claims, scope, note, headline, progress, signal }) => {
+    async ({ claims, scope, note, headline, progress, signal, skip }) => {
       const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
       const bounds = slow ? BOUNDS.slow : BOUNDS.fast;
       const data: NetworkCutData = {
@@ -421,8 +421,7 @@ export function networkCutWith(options: NetworkCutOptions = {}): Experiment<Netw
       } catch (e) {
         if (!(e instanceof NetnsUnavailable)) throw e;
         data.unavailable = e.message;
-        note(e.message);
-        headline(`not run: ${e.message}`);
+        skip(e.message);
         return data;
       }
       data.defaults = await retransmissionDefaults(net);

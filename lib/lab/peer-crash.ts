@@ -182,7 +182,7 @@ export function peerCrashWith(options: PeerCrashOptions = {}): Experiment<PeerCr
         'process killed: FIN arrives, recv 0; host gone (link down): nothing arrives; host "rebooted" (its socket state gone, link back): our next send is answered with RST → -ECONNRESET (or -EPIPE on the one after)',
       seeds: '004',
     },
-    async ({ claims, scope, note, headline, progress, signal }) => {
+    async ({ claims, scope, note, headline, progress, signal, skip }) => {
       const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
       const quietMs = slow ? QUIET_MS.slow : QUIET_MS.fast;
       const data: PeerCrashData = { unavailable: null, slow, processCrash: null, hostGone: null, reboot: null };
@@ -205,8 +205,7 @@ export function peerCrashWith(options: PeerCrashOptions = {}): Experiment<PeerCr
       } catch (e) {
         if (!(e instanceof NetnsUnavailable)) throw e;
         data.unavailable = e.message;
-        note(e.message);
-        headline(`not run: ${e.message}`);
+        skip(e.message);
         return data;
       }
       const lifetimeMs = quietMs + 60_000;

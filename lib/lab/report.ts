@@ -9,20 +9,35 @@ const mark = (held: boolean) => (held ? '✓' : '✗');
 
 /** The claims of one result, one line each, with what was observed. */
 export function formatResult(result: ExperimentResult): string {
-  const lines = [`${result.id} ${result.slug}: ${result.title} — ${result.ok ? 'every claim held' : 'A CLAIM FAILED'}`];
+  const verdict = result.skipped !== null ? 'NOT RUN' : result.ok ? 'every claim held' : 'A CLAIM FAILED';
+  const lines = [`${result.id} ${result.slug}: ${result.title} — ${verdict}`];
   for (const c of result.claims) lines.push(`  ${mark(c.held)} ${c.claim}\n      observed: ${String(c.observed)}`);
   for (const n of result.notes) lines.push(`  note: ${n}`);
   lines.push(`  (${(result.durationMs / 1000).toFixed(1)} s)`);
   return lines.join('\n');
 }
 
-/** The findings summary: one line per experiment, ✓/✗ and its key number. */
+/**
+ * The findings summary: one line per experiment, ✓/✗ and its key number (– for one that could
+ * not run here, with the reason).
+ */
 export function formatSummary(results: readonly ExperimentResult[]): string {
   const held = results.filter((r) => r.ok).length;
+  const skipped = results.filter((r) => r.skipped !== null).length;
   const lines = ['Findings:'];
-  for (const r of results) lines.push(`  ${mark(r.ok)} ${r.id} ${r.slug.padEnd(20)} ${r.headline}`);
-  lines.push(`${held} of ${results.length} experiments held every claim.`);
+  for (const r of results)
+    lines.push(`  ${r.skipped !== null ? '–' : mark(r.ok)} ${r.id} ${r.slug.padEnd(20)} ${r.headline}`);
+  lines.push(
+    skipped === 0
+      ? `${held} of ${results.length} experiments held every claim.`
+      : `${held} of ${results.length - skipped} experiments that ran held every claim; ${skipped} could not run here (–).`,
+  );
   return lines.join('\n');
+}
+
+/** The exit code of a lab run: 0 when no claim failed (experiments that could not run fail none). */
+export function exitCodeOf(results: readonly ExperimentResult[]): number {
+  return results.every((r) => r.ok || r.skipped !== null) ? 0 : 1;
 }
 
 /** How often an unchanged progress message is repeated. */

@@ -20,8 +20,13 @@ export interface ExperimentResult<D = unknown> {
   /** `'blocking-send'` … */
   slug: string;
   title: string;
-  /** Every claim held. */
+  /** Every claim held (false when it did not run: see `skipped`). */
   ok: boolean;
+  /**
+   * Why the experiment did not run here ("needs network namespaces: …"), checking nothing; null
+   * when it ran. A skipped experiment fails no claim: the CLI's exit code ignores it.
+   */
+  skipped: string | null;
   claims: Claim[];
   /** The numbers behind the claims (counts, codes, timelines), specific to each experiment. */
   data: D;

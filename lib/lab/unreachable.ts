@@ -192,7 +192,7 @@ export function unreachableWith(options: UnreachableOptions = {}): Experiment<Un
         'no route -ENETUNREACH at once; absent neighbour -EHOSTUNREACH after ARP gives up; silent host -ETIMEDOUT after the SYN retries; closed port -ECONNREFUSED; nonblocking connect + poll bounds each wait',
       seeds: '003 §01, 004',
     },
-    async ({ claims, scope, note, headline, progress, signal }) => {
+    async ({ claims, scope, note, headline, progress, signal, skip }) => {
       const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
       const data: UnreachableData = {
         unavailable: null,
@@ -228,8 +228,7 @@ export function unreachableWith(options: UnreachableOptions = {}): Experiment<Un
       } catch (e) {
         if (!(e instanceof NetnsUnavailable)) throw e;
         data.unavailable = e.message;
-        note(e.message);
-        headline(`not run: ${e.message}`);
+        skip(e.message);
         return data;
       }
       await net.silence('client', '10.200.1.7', 'c0');

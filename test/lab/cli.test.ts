@@ -11,6 +11,30 @@ function lab(...args: string[]) {
 }
 
 describe('syssock-lab', () => {
+  it('an experiment that cannot run here is skipped with the reason, fails no claim, and exits 0', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'lib/lab/cli.ts', 'run', 'E28', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SYSSOCK_LAB_NO_NETNS: '1' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const [result] = JSON.parse(run.stdout) as { id: string; ok: boolean; skipped: string | null; claims: unknown[] }[];
+    expect(result).toMatchObject({
+      id: 'E28',
+      ok: false,
+      skipped: 'needs network namespaces: disabled by SYSSOCK_LAB_NO_NETNS=1',
+      claims: [],
+    });
+    const text = spawnSync(process.execPath, ['--import', 'tsx', 'lib/lab/cli.ts', 'run', 'E28'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SYSSOCK_LAB_NO_NETNS: '1' },
+    });
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('– E28 bind-one-ip');
+    expect(text.stdout).toContain('0 of 0 experiments that ran held every claim; 1 could not run here (–).');
+  });
+
   it('list names every experiment of the registry with its id and slug', () => {
     const run = lab('list');
     expect(run.status).toBe(0);

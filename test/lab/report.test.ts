@@ -31,6 +31,7 @@ function controllable(): { experiment: Experiment; say: (m: string) => void; fin
             headline: '',
             notes: [],
             durationMs: 0,
+            skipped: null,
           });
       }),
   };
