@@ -1,7 +1,7 @@
 // Shared pieces of the example narrators: a header, the claims as a checklist, a terminal chart
 // (asciichart), and the "run me directly" entry point.
 import asciichart from 'asciichart';
-import { formatResult } from '../lib/lab/report.js';
+import { exitCodeOf, formatResult } from '../lib/lab/report.js';
 import type { Experiment, ExperimentResult } from '../lib/lab/types.js';
 
 /** A narrator turns one result into plain words (and charts). */
@@ -56,9 +56,12 @@ export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === new URL(`file://${process.argv[1]}`).href;
 }
 
-/** Runs the experiment, prints the narration, sets the exit code (0 only if every claim held). */
+/**
+ * Runs the experiment, prints the narration, sets the exit code: 0 only if every claim held, or
+ * if it could not run here (it says why, and failed no claim), as `npm run lab` does.
+ */
 export async function runExample<D>(experiment: Experiment<D>, narrate: Narrator<D>): Promise<void> {
   const result = await experiment.run({ progress: (m) => process.stderr.write(`  … ${m}\n`) });
   console.log(narrate(result));
-  process.exitCode = result.ok ? 0 : 1;
+  process.exitCode = exitCodeOf([result]);
 }

@@ -83,6 +83,8 @@ export class Deadline {
    */
   next(syscall = 'poll', events = 0): WaitOptions {
     const left = this.#end === Infinity ? Infinity : Math.max(0, Math.ceil(this.#end - performance.now()));
+    // An abort wins over a timeout, as it does in a wait.
+    this.#signal?.throwIfAborted();
     if (left === 0) {
       if (this.#lookedLast) throw timeoutError(syscall, this.timeout, pollEventNames(events));
       this.#lookedLast = true;

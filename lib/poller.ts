@@ -114,6 +114,8 @@ export class Poller {
   readonly #owner: WeakRef<object> | undefined;
   // eslint-disable-next-line no-unused-private-class-members -- written, never read: holding is its job
   #held: object | undefined;
+  /** Set while watch() arms the handle: a failure is thrown, not reported to the listener. */
+  #failWatchQuietly = false;
 
   /**
    * Checks that `fd` is nonblocking: one fcntl(F_GETFL). Throws SocketError when fcntl fails
@@ -162,8 +164,11 @@ export class Poller {
    *
    * Rejects with SocketError ETIMEDOUT when `timeout` ms pass first, with `signal.reason` when
    * the signal aborts, with SocketError ECANCELED when the poller is closed meanwhile, with EBADF
-   * (no syscall) when it is closed already or when poll(2) says POLLNVAL. `timeout: 0` makes one
-   * poll(2) with timeout 0 and arms nothing.
+   * (no syscall) when it is closed already or — a `'kernel'` wait, whose wake-up makes a poll(2)
+   * — when poll(2) says POLLNVAL (a `'libuv'` wait resolves, and its caller's retried syscall
+   * says EBADF). With the SocketError of uv_poll_init/uv_poll_start when the handle cannot be
+   * opened or armed (EPERM for an fd epoll refuses). `timeout: 0` makes one poll(2) with
+   * timeout 0 and arms nothing.
    * @param syscall the name errors report
    * @param reportedTimeout the timeout a timeout error names (a helper's whole-call timeout,
    *   when `options.timeout` is only what is left of it)
@@ -246,8 +251,18 @@ export class Poller {
         `The "listener" argument must be of type function. Received ${typeof listener}`,
       );
     if (this.#closed) throw closedError('poll');
-    this.#watch = { events, listener };
-    this.#sync();
+    // Armed synchronously: a handle that cannot be opened (an fd epoll refuses: EPERM) throws here.
+    const watch = { events, listener };
+    this.#watch = watch;
+    const previous = this.#failWatchQuietly;
+    this.#failWatchQuietly = true;
+    let error: SocketError | undefined;
+    try {
+      error = this.#sync();
+    } finally {
+      this.#failWatchQuietly = previous;
+    }
+    if (error !== undefined) throw error;
   }
 
   /** Ends the {@link watch}; the handle stops unless waits are pending. Idempotent. */
@@ -325,23 +340,26 @@ export class Poller {
       this.#remove(waiter);
       waiter.reject(error(waiter.syscall));
     }
+    this.#held = undefined;
   }
 
-  /** Makes the handle match the waiters: open it, arm it with their events, or stop it. */
-  #sync(): void {
-    if (this.#closed) return;
+  /**
+   * Makes the handle match the waiters and the watch: open it, arm it with their events, or stop
+   * it. When the handle cannot be opened or armed, every wait rejects with that error and the
+   * watch ends, its listener called a last time with POLLERR|POLLNVAL; the error is returned
+   * (watch() throws it).
+   */
+  #sync(): SocketError | undefined {
+    if (this.#closed) return undefined;
     const want = this.#wanted();
     this.#held = want === 0 ? undefined : this.#owner?.deref();
     if (want === 0) {
       if (this.#armed !== 0) this.#stop();
-      return;
+      return undefined;
     }
     if (this.#native === undefined) {
       const opened = addon.pollerOpen(this.fd, this.#onEvent);
-      if (typeof opened === 'number') {
-        this.#failAll(() => new SocketError(opened, 'uv_poll_init'));
-        return;
-      }
+      if (typeof opened === 'number') return this.#fail(new SocketError(opened, 'uv_poll_init'));
       this.#native = opened;
       if (!this.#ref) opened.unref();
     }
@@ -349,16 +367,27 @@ export class Poller {
       this.#parked = false;
       if (this.#ref) this.#native.ref();
     }
-    if (want === this.#armed) return;
+    if (want === this.#armed) return undefined;
     const rc = this.#native.start(want);
     if (rc < 0) {
       this.#native.close();
       this.#native = undefined;
       this.#armed = 0;
-      this.#failAll(() => new SocketError(rc, 'uv_poll_start'));
-      return;
+      return this.#fail(new SocketError(rc, 'uv_poll_start'));
     }
     this.#armed = want;
+    return undefined;
+  }
+
+  /** The handle could not be opened or armed: see {@link #sync}. */
+  #fail(error: SocketError): SocketError {
+    this.#failAll(() => new SocketError(error.errno, error.syscall));
+    const watch = this.#watch;
+    this.#watch = undefined;
+    // Last: the listener may throw (an uncaught exception, as from any event source).
+    // watch() itself throws instead of calling the listener it was just given.
+    if (!this.#failWatchQuietly) watch?.listener(c.POLLERR! | c.POLLNVAL!);
+    return error;
   }
 
   /** uv_poll_stop; a parked handle gets its ref back for the next start. */
@@ -418,6 +447,9 @@ export class Poller {
     } else if (this.#armed !== this.#wanted()) {
       this.#syncSoon();
     }
+    // Hold the owner exactly while something is pending (an error status may have resolved the
+    // last waiter with no stop, no park and no sync queued).
+    if (this.#waiters.size === 0 && this.#watch === undefined) this.#held = undefined;
     // Last: the listener may close the socket, unwatch, or throw (an uncaught exception).
     if (watch !== undefined && this.#watch === watch && (errored || (uvRevents & (watch.events | ALWAYS)) !== 0))
       watch.listener(uvRevents);

@@ -139,6 +139,8 @@ export class Socket {
     this.#owned.poller = poller;
   }
   #ref = true;
+  /** How this Socket gave up its fd (for the ECANCELED of a helper settling afterwards). */
+  #endedBy: 'close' | 'release' | undefined;
 
   /** Takes ownership of `fd`. Use the static constructors. */
   private constructor(fd: number) {
@@ -237,6 +239,7 @@ export class Socket {
 
   /** Closes the poll handle (stopping it at once) and rejects pending waits with ECANCELED. */
   #detach(why: 'close' | 'release'): void {
+    this.#endedBy = why;
     const poller = this.#poller;
     this.#poller = undefined;
     poller?.close((syscall) => cancelledError(syscall, why));
@@ -457,8 +460,15 @@ export class Socket {
    * ECANCELED when the socket is closed meanwhile, with EBADF when it is closed already, and
    * with a TypeError (`ERR_SOCKET_BLOCKING`) when the socket is blocking.
    */
-  async readable(options?: WaitOptions): Promise<number> {
-    return this.#attach('poll').wait(c.POLLIN!, options, 'poll');
+  readable(options?: WaitOptions): Promise<number> {
+    // Not an async function: the caller resumes on the wait's own promise, one microtask after
+    // the wake-up, before the poller's deferred stop (an extra hop would stop and re-arm a
+    // POLLOUT handle on every writable() in a loop).
+    try {
+      return this.#attach('poll').wait(c.POLLIN!, options, 'poll');
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -466,8 +476,12 @@ export class Socket {
    * send buffer, or a nonblocking connect finished: read SO_ERROR), or POLLHUP / POLLERR.
    * Same mechanism and rejections as {@link readable}.
    */
-  async writable(options?: WaitOptions): Promise<number> {
-    return this.#attach('poll').wait(c.POLLOUT!, options, 'poll');
+  writable(options?: WaitOptions): Promise<number> {
+    try {
+      return this.#attach('poll').wait(c.POLLOUT!, options, 'poll');
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**
@@ -476,9 +490,11 @@ export class Socket {
    * uv_poll_start shape, with no promise, timer or poll(2) per wake-up — for a server with many
    * connections, where the listener does its own sys.recv/sys.send. Level-triggered: a listener
    * that leaves the socket ready is called again on the next loop turn (recv until EAGAIN, or
-   * unwatch). `revents` are libuv's events as POLL* bits. A second call replaces the first; no
-   * syscall (the poll handle is made on first use: one fcntl(F_GETFL), TypeError
-   * `ERR_SOCKET_BLOCKING` for a blocking socket). Never called after close(). See
+   * unwatch). `revents` are libuv's events as POLL* bits. A second call replaces the first.
+   * Syscalls: on first use fcntl(F_GETFL) (TypeError `ERR_SOCKET_BLOCKING` for a blocking
+   * socket), then, when no poll handle is open, uv_poll_init's own (ioctl FIONBIO, an epoll_ctl
+   * ADD+DEL probe) and the epoll_ctl that arms it on the next loop turn — none per event. A
+   * handle that cannot be opened throws the SocketError here. Never called after close(). See
    * {@link Poller.watch}.
    */
   watch(events: number, listener: (revents: number) => void): void {
@@ -530,7 +546,9 @@ export class Socket {
    * getsockopt(SO_ERROR) (and getpeername(2) in the odd case of a wake-up with neither POLLOUT
    * nor an error). Resolves once connected; rejects with the connect SocketError — at once when
    * connect(2) fails immediately (ECONNREFUSED, ENETUNREACH …), or with the error SO_ERROR
-   * reports. On timeout or abort the attempt is left as it is: close the socket.
+   * reports. It settles through the event loop in every case (after the wait, or in the check
+   * phase when none was needed). On timeout or abort the attempt is left as it is: close the
+   * socket. Closed or released meanwhile: ECANCELED, as for every helper.
    *
    * Why the look with poll(2): on loopback the kernel has finished the handshake by the time a
    * nonblocking connect(2) returns EINPROGRESS (nearly always, measured), and one poll(2) costs
@@ -542,16 +560,12 @@ export class Socket {
     this.#attach('connect');
     const fd = this.#use('connect');
     const rc = sys.connect(fd, address as RawAddress);
-    if (rc === 0) return;
+    if (rc === 0) return this.#settle(options);
     if (rc !== -c.EINPROGRESS!) throw new SocketError(rc, 'connect', address);
     const now = pollNow(fd, c.POLLOUT!);
     let revents: number;
     if (now > 0 && (now & (c.POLLOUT! | c.POLLERR! | c.POLLHUP!)) !== 0) {
-      // Settle through the event loop all the same (its check phase), as a wait would: a loop of
-      // connects that never waited would otherwise run in microtasks alone and starve every other
-      // I/O of the thread — the accept loop of the listener it connects to, say.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      options?.signal?.throwIfAborted();
+      await this.#settle(options);
       revents = now;
     } else revents = await this.#wait(c.POLLOUT!, 'connect', deadline);
     const error = this.getOption('SO_ERROR');
@@ -561,6 +575,19 @@ export class Socket {
       const named = sys.getpeername(this.#use('getpeername'), peer);
       if (named < 0) throw new SocketError(named, 'connect', address);
     }
+  }
+
+  /**
+   * For a connect that needed no wait: settles through the event loop all the same (its check
+   * phase), as a wait would — a loop of connects that never waited would otherwise run in
+   * microtasks alone and starve every other I/O of the thread (the accept loop of the listener
+   * it connects to, say). Then, as after a wait: the signal's reason if it aborted meanwhile,
+   * ECANCELED if the socket was closed or released meanwhile.
+   */
+  async #settle(options: WaitOptions | undefined): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    options?.signal?.throwIfAborted();
+    if (this.#fd < 0) throw cancelledError('connect', this.#endedBy ?? 'close');
   }
 
   /**

@@ -40,10 +40,16 @@ export const listen: NativeAddon['listen'] = addon.listen;
 /**
  * accept(2): → the new fd or -errno. The peer's address is written into `peer` when it is an
  * object (pass null to skip it). The new fd does not inherit O_NONBLOCK from the listener.
+ * The one wrapper that may make a second syscall: if writing `peer` throws (a setter of the
+ * caller's, a frozen object), the new fd is closed with close(2) before the exception
+ * propagates, since nobody would ever learn its number.
  */
 export const accept: NativeAddon['accept'] = addon.accept;
 
-/** accept4(2) (Linux): accept with SOCK_NONBLOCK / SOCK_CLOEXEC set atomically. -ENOSYS elsewhere. */
+/**
+ * accept4(2) (Linux): accept with SOCK_NONBLOCK / SOCK_CLOEXEC set atomically. -ENOSYS
+ * elsewhere. Like {@link accept}, closes the new fd if writing `peer` throws.
+ */
 export const accept4: NativeAddon['accept4'] = addon.accept4;
 
 /** connect(2): → 0 or -errno; a nonblocking socket gives -EINPROGRESS (TCP) while it connects. */

@@ -3,6 +3,7 @@
 // events without a syscall), parking (a POLLIN handle left armed, unref'd, between waits) and
 // the hold a pending wait or watch keeps on its Socket.
 import { spawn } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller, Socket, constant, constants as c, sys } from '../lib/index.js';
@@ -119,6 +120,21 @@ describe('watch()', () => {
     // (recv would say ECONNRESET, then 0), which the fresh handle reports as POLLIN.
     expect(calls[0]! & POLLERR).toBe(POLLERR);
     expect(calls[1]! & (POLLIN | POLLERR)).not.toBe(0);
+  });
+
+  it('throws the SocketError when the handle cannot be opened (an fd epoll refuses), and is not left watching', () => {
+    const fd = openSync('/dev/null', constants.O_RDONLY | constants.O_NONBLOCK);
+    const poller = new Poller(fd);
+    try {
+      let calls = 0;
+      expect(() => poller.watch(POLLIN, () => calls++)).toThrow(
+        expect.objectContaining({ code: 'EPERM', syscall: 'uv_poll_init' }),
+      );
+      expect([poller.watching, poller.handleState, calls]).toEqual([0, 'none', 0]);
+    } finally {
+      poller.close();
+      closeSync(fd);
+    }
   });
 
   it('validates its arguments before anything happens', () => {
@@ -255,6 +271,13 @@ describe('in a child process (node --expose-gc)', () => {
         'listening fd closed by the finalizer: true\n',
     );
     // The finalizer says so, once.
+    expect(r.stderr.match(/SYSSOCK_UNCLOSED_SOCKET/g)).toHaveLength(1);
+  }, 20_000);
+
+  it('a wait ended by an error status (RST) lets go of its Socket: dropped, it is collected and closed', async () => {
+    const r = await run('error-status');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('readable() saw POLLERR: true\ncollected after the error status: true\n');
     expect(r.stderr.match(/SYSSOCK_UNCLOSED_SOCKET/g)).toHaveLength(1);
   }, 20_000);
 

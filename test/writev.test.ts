@@ -2,19 +2,23 @@
 // socketpair. Counts, order, partial writes, EAGAIN, EBADF/EPIPE as -errno, and argument
 // validation (TypeError/RangeError) that happens before any syscall.
 import { afterEach, describe, expect, it } from 'vitest';
-import { constant, sys } from '../lib/index.js';
+import { constant, sys, type Socket } from '../lib/index.js';
 import { Sockets, tcpPair } from './helpers/peers.js';
 import { nonBlockingPair, waitFor } from './helpers/tcp.js';
 
 const sockets = new Sockets();
 afterEach(() => sockets.closeAll());
 
-/** Reads exactly `n` bytes from a blocking socket (bounded by poll waits). */
-function readExactly(fd: number, n: number): Buffer {
+/**
+ * Reads exactly `n` bytes from `socket`, each recv after a poll(POLLIN) bounded by WAIT_MS, so a
+ * writev that reported bytes it never sent fails the test instead of blocking the worker.
+ */
+function readExactly(socket: Socket, n: number): Buffer {
   const out = Buffer.alloc(n);
   let got = 0;
   for (let i = 0; got < n && i < 10_000; i++) {
-    const r = sys.recv(fd, out, got, n - got, 0);
+    waitFor(socket, constant('POLLIN'));
+    const r = sys.recv(socket.fd, out, got, n - got, 0);
     expect(r).toBeGreaterThan(0);
     got += r;
   }
@@ -27,16 +31,17 @@ describe('sys.writev', () => {
     const parts = [Buffer.from('ab'), new Uint8Array([0x63, 0x64, 0x65]), Buffer.alloc(0), Buffer.from('f')];
     expect(sys.writev(client.fd, parts)).toBe(6);
     waitFor(server, constant('POLLIN'));
-    expect(readExactly(server.fd, 6).toString()).toBe('abcdef');
+    expect(readExactly(server, 6).toString()).toBe('abcdef');
   });
 
   it('writes views in place: a subarray, a multi-byte TypedArray and a DataView count their bytes', () => {
     const [client, server] = tcpPair(sockets);
     const backing = Buffer.from('xxHELLOxx');
-    const u16 = new Uint16Array([0x4141, 0x4242]); // 4 bytes
-    const view = new DataView(Buffer.from('zz').buffer, 0, 2);
+    const u16 = new Uint16Array([0x4141, 0x4242]); // 4 bytes, 'AABB' in either byte order
+    // A DataView over an ArrayBuffer of its own (Buffer.from would share Node's pool slab).
+    const view = new DataView(Uint8Array.of(0x7a, 0x7a).buffer);
     expect(sys.writev(client.fd, [backing.subarray(2, 7), u16, view])).toBe(5 + 4 + 2);
-    expect(readExactly(server.fd, 11).subarray(0, 5).toString()).toBe('HELLO');
+    expect(readExactly(server, 11).toString()).toBe('HELLOAABBzz');
   });
 
   it('an empty array makes the syscall with iovcnt 0 and returns 0', () => {
@@ -48,12 +53,14 @@ describe('sys.writev', () => {
     const [client, server] = tcpPair(sockets);
     const one = Buffer.from('y');
     expect(sys.writev(client.fd, new Array<Buffer>(1024).fill(one))).toBe(1024);
-    expect(readExactly(server.fd, 1024).every((b) => b === 0x79)).toBe(true);
+    expect(readExactly(server, 1024).every((b) => b === 0x79)).toBe(true);
   });
 
   it('returns a partial count, then -EAGAIN, on a nonblocking socket whose peer never reads', () => {
-    const [client] = nonBlockingPair(sockets);
+    const [client, server] = nonBlockingPair(sockets);
+    // Small buffers on both ends (not the sysctl defaults) bound what the kernel can take.
     client.setOption('SO_SNDBUF', 4096);
+    server.setOption('SO_RCVBUF', 4096);
     const chunk = Buffer.alloc(64 * 1024, 'x');
     const total = chunk.length * 64;
     const first = sys.writev(client.fd, new Array<Buffer>(64).fill(chunk));
@@ -93,28 +100,26 @@ describe('sys.writev(fd, buffer, segments): iovecs as (offset, length) pairs int
     const segments = new Uint32Array([2, 2, 7, 3, 11, 1]);
     expect(sys.writev(client.fd, arena, segments)).toBe(6);
     waitFor(server, constant('POLLIN'));
-    expect(readExactly(server.fd, 6).toString()).toBe('abcdef');
+    expect(readExactly(server, 6).toString()).toBe('abcdef');
   });
 
   it('a ring buffer wrapped around: the tail, then the head, in one syscall', () => {
     const [client, server] = tcpPair(sockets);
     const ring = Buffer.from('lo, worldhel'); // "hello, world" starting at byte 9
     expect(sys.writev(client.fd, ring, new Uint32Array([9, 3, 0, 9]))).toBe(12);
-    expect(readExactly(server.fd, 12).toString()).toBe('hello, world');
+    expect(readExactly(server, 12).toString()).toBe('hello, world');
   });
 
   it('counts the bytes of a multi-byte view and accepts IOV_MAX pairs and zero pairs', () => {
     const [client, server] = tcpPair(sockets);
-    const words = new Uint16Array([0x4141, 0x4242]); // 4 bytes
+    const words = new Uint16Array([0x4141, 0x4242]); // 4 bytes: 'AABB' in either byte order
     expect(sys.writev(client.fd, words, new Uint32Array([1, 3]))).toBe(3);
     const pairs = new Uint32Array(2 * 1024).map((_, i) => (i % 2 === 0 ? 0 : 1));
     expect(sys.writev(client.fd, Buffer.from('z'), pairs)).toBe(1024);
     expect(sys.writev(client.fd, Buffer.from('z'), new Uint32Array(0))).toBe(0);
-    expect(
-      readExactly(server.fd, 3 + 1024)
-        .subarray(3)
-        .every((b) => b === 0x7a),
-    ).toBe(true);
+    const got = readExactly(server, 3 + 1024);
+    expect(got.subarray(0, 3).toString()).toBe('ABB');
+    expect(got.subarray(3).every((b) => b === 0x7a)).toBe(true);
   });
 
   it('returns -errno like the array form', () => {

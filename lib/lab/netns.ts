@@ -201,10 +201,11 @@ export async function createNetwork(
   spec: TopologySpec,
   options: { signal?: AbortSignal; lifetimeMs?: number } = {},
 ): Promise<Network> {
-  const support = netnsSupport();
-  if (!support.ok) throw new NetnsUnavailable(support.reason);
+  // The spec first: a bad name or an address outside 10.200.x is refused wherever this runs.
   for (const name of Object.keys(spec.hosts)) if (!NAME.test(name)) throw new Error(`bad host name ${name}`);
   for (const link of spec.links) for (const end of [link.a, link.b]) end.addresses.forEach(check10200);
+  const support = netnsSupport();
+  if (!support.ok) throw new NetnsUnavailable(support.reason);
 
   const anchor = await startChild(
     scope,

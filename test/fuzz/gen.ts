@@ -384,8 +384,10 @@ export class Gen {
       { family: AF_INET },
       { family: AF_INET, address: 5, port: 0 },
       { family: AF_INET, address: '', port: 0 },
-      { family: AF_INET, address: '1.2.3', port: 0 },
-      { family: AF_INET, address: '256.0.0.1', port: 0 },
+      // Malformed, and chosen so that a parser that wrongly accepted them would still land in
+      // 127.0.0.0/8 (inet_aton reads '127.1' as 127.0.0.1): never a routable address.
+      { family: AF_INET, address: '127.1', port: 0 },
+      { family: AF_INET, address: '127.0.0.256', port: 0 },
       { family: AF_INET, address: '127.0.0.1\0junk', port: 0 },
       { family: AF_INET, address: ' 127.0.0.1', port: 0 },
       { family: AF_INET, address: 'localhost', port: 0 },

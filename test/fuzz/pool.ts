@@ -393,8 +393,14 @@ export function freshSocket(kind: FreshKind, dir: string, counter: number): { so
   switch (kind) {
     case 'unix-dgram':
       return { socket: Socket.create(c.AF_UNIX!, c.SOCK_DGRAM! | NB()) };
-    case 'tcp4':
-      return { socket: Socket.create(c.AF_INET!, c.SOCK_STREAM! | NB()) };
+    case 'tcp4': {
+      // Bound to 127.0.0.1 as well (the network rule): were a fuzzed address ever mis-parsed
+      // into a routable one, the kernel would refuse a route from a loopback source address
+      // rather than put a SYN on a real interface.
+      const socket = Socket.create(c.AF_INET!, c.SOCK_STREAM! | NB());
+      socket.bind(inet('127.0.0.1', 0));
+      return { socket };
+    }
     case 'tcp4-bound': {
       // Bound to loopback, not listening: a hand-over that wrongly listened could not reach a wildcard.
       const socket = Socket.create(c.AF_INET!, c.SOCK_STREAM! | NB());

