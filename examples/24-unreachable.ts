@@ -4,7 +4,7 @@
 // npm run lab -- --slow E24 (or SYSSOCK_LAB_SLOW=1) uses the kernel's default timings (the silent host then takes ~2 minutes).
 import { describeBounded, unreachable, type UnreachableData } from '../lib/lab/unreachable.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
-import { checklist, header, isMain, runExample } from './narrate.js';
+import { checklist, header, isMain, runExample, notRunHere } from './narrate.js';
 
 /** A small fixed-width table. */
 function table(rows: string[][]): string {
@@ -17,16 +17,8 @@ const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1
 /** E24 in plain words. */
 export function narrate(result: ExperimentResult<UnreachableData>): string {
   const d = result.data;
+  if (d.unavailable) return notRunHere(result, d.unavailable);
   const out = [header(result)];
-  if (d.unavailable) {
-    out.push(
-      'This experiment builds two hosts as network namespaces, and could not here:',
-      `  ${d.unavailable}`,
-      'It needs root, or a kernel that lets an unprivileged user create a user namespace',
-      '(unshare -r --net --mount). Nothing was run.',
-    );
-    return out.join('\n');
-  }
   const by = (name: string) => d.targets.find((x) => x.name === name)!;
   const [noRoute, absent, silent, closed] = [by('noRoute'), by('absentHost'), by('silentHost'), by('closedPort')];
   out.push(

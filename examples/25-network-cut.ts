@@ -7,7 +7,7 @@ import { errnoName } from '../lib/constants.js';
 import { pollNames } from '../lib/lab/group-b.js';
 import { networkCut, type CutSample, type NetworkCutData } from '../lib/lab/network-cut.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
-import { chart, checklist, header, isMain, runExample } from './narrate.js';
+import { chart, checklist, header, isMain, runExample, notRunHere } from './narrate.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const kb = (x: number) => `${(x / 1e3).toFixed(1).padStart(8)} KB`;
@@ -35,16 +35,8 @@ function retransmissionTimes(timeline: CutSample[], cutAt: number): number[] {
 /** E25 in plain words. */
 export function narrate(result: ExperimentResult<NetworkCutData>): string {
   const d = result.data;
+  if (d.unavailable) return notRunHere(result, d.unavailable);
   const out = [header(result)];
-  if (d.unavailable) {
-    out.push(
-      'This experiment builds two hosts as network namespaces, and could not here:',
-      `  ${d.unavailable}`,
-      'It needs root, or a kernel that lets an unprivileged user create a user namespace',
-      '(unshare -r --net --mount). Nothing was run.',
-    );
-    return out.join('\n');
-  }
   const r = d.restored!;
   const s = d.server!;
   const t = d.timedOut!;

@@ -5,23 +5,15 @@
 // npm run lab -- --slow E26 (or SYSSOCK_LAB_SLOW=1) uses the kernel's default keepalive: over two hours.
 import { deadPeer, type DeadPeerData } from '../lib/lab/dead-peer.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
-import { checklist, header, isMain, runExample } from './narrate.js';
+import { checklist, header, isMain, runExample, notRunHere } from './narrate.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** E26 in plain words. */
 export function narrate(result: ExperimentResult<DeadPeerData>): string {
   const d = result.data;
+  if (d.unavailable) return notRunHere(result, d.unavailable);
   const out = [header(result)];
-  if (d.unavailable) {
-    out.push(
-      'This experiment builds two hosts as network namespaces, and could not here:',
-      `  ${d.unavailable}`,
-      'It needs root, or a kernel that lets an unprivileged user create a user namespace',
-      '(unshare -r --net --mount). Nothing was run.',
-    );
-    return out.join('\n');
-  }
   const plain = d.clients.find((x) => x.name === 'plain')!;
   const kept = d.clients.find((x) => x.name === 'keepalive')!;
   const ka = d.keepalive;

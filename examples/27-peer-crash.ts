@@ -5,23 +5,15 @@ import { errnoName } from '../lib/constants.js';
 import { pollNames } from '../lib/lab/group-b.js';
 import { peerCrash, type PeerCrashData } from '../lib/lab/peer-crash.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
-import { checklist, header, isMain, runExample } from './narrate.js';
+import { checklist, header, isMain, runExample, notRunHere } from './narrate.js';
 
 const code = (x: number) => (x < 0 ? errnoName(x) : String(x));
 
 /** E27 in plain words. */
 export function narrate(result: ExperimentResult<PeerCrashData>): string {
   const d = result.data;
+  if (d.unavailable) return notRunHere(result, d.unavailable);
   const out = [header(result)];
-  if (d.unavailable) {
-    out.push(
-      'This experiment builds two hosts as network namespaces, and could not here:',
-      `  ${d.unavailable}`,
-      'It needs root, or a kernel that lets an unprivileged user create a user namespace',
-      '(unshare -r --net --mount). Nothing was run.',
-    );
-    return out.join('\n');
-  }
   const a = d.processCrash!;
   const b = d.hostGone!;
   const r = d.reboot!;

@@ -3,21 +3,13 @@
 // namespace). Run: npm run lab -- E28   (or npx tsx examples/28-bind-one-ip.ts)
 import { bindOneIp, type BindOneIpData } from '../lib/lab/bind-one-ip.js';
 import type { ExperimentResult } from '../lib/lab/types.js';
-import { checklist, header, isMain, runExample } from './narrate.js';
+import { checklist, header, isMain, runExample, notRunHere } from './narrate.js';
 
 /** E28 in plain words. */
 export function narrate(result: ExperimentResult<BindOneIpData>): string {
   const d = result.data;
+  if (d.unavailable) return notRunHere(result, d.unavailable);
   const out = [header(result)];
-  if (d.unavailable) {
-    out.push(
-      'This experiment builds two hosts as network namespaces, and could not here:',
-      `  ${d.unavailable}`,
-      'It needs root, or a kernel that lets an unprivileged user create a user namespace',
-      '(unshare -r --net --mount). Nothing was run.',
-    );
-    return out.join('\n');
-  }
   out.push(
     'The server host (a network namespace made for this run) has these interfaces (ip -j addr):',
     ...d.serverInterfaces.map(

@@ -13,6 +13,17 @@ export function header(result: ExperimentResult): string {
   return `${title}\n${'='.repeat(title.length)}`;
 }
 
+/** The narration of a two-host experiment that could not build its namespaces here. */
+export function notRunHere(result: ExperimentResult, reason: string): string {
+  return [
+    header(result),
+    'This experiment builds two hosts as network namespaces, and could not here:',
+    `  ${reason}`,
+    'It needs root, or a kernel that lets an unprivileged user create a user namespace',
+    '(unshare -r --net --mount). Nothing was run.',
+  ].join('\n');
+}
+
 /** The claims, ✓/✗, with what was observed (the same text as `syssock-lab run`). */
 export function checklist(result: ExperimentResult): string {
   return formatResult(result).split('\n').slice(1).join('\n');

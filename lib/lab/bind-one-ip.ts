@@ -16,7 +16,7 @@
 import { constants as c, errnoName } from '../constants.js';
 import type { ChildBody } from './child.js';
 import { defineExperiment } from './define.js';
-import { actorResult, createNetwork, NetnsUnavailable, type HostInterface } from './netns.js';
+import { actorResult, createNetworkOrSkip, type HostInterface, type TopologySpec } from './netns.js';
 
 /** One connect of the client. */
 export interface Attempt {
@@ -150,31 +150,22 @@ export const bindOneIp = defineExperiment<BindOneIpData>(
       accepted: [],
     };
     progress('building a client and a two-address server host');
-    let net;
-    try {
-      net = await createNetwork(
-        scope,
+    const spec: TopologySpec = {
+      hosts: { client: {}, server: {} },
+      links: [
         {
-          hosts: { client: {}, server: {} },
-          links: [
-            {
-              a: { host: 'client', dev: 'c0', addresses: ['10.200.1.1/24'] },
-              b: { host: 'server', dev: 's0', addresses: [`${ONE}/24`] },
-            },
-            {
-              a: { host: 'client', dev: 'c1', addresses: ['10.200.2.1/24'] },
-              b: { host: 'server', dev: 's1', addresses: [`${OTHER}/24`] },
-            },
-          ],
+          a: { host: 'client', dev: 'c0', addresses: ['10.200.1.1/24'] },
+          b: { host: 'server', dev: 's0', addresses: [`${ONE}/24`] },
         },
-        { signal },
-      );
-    } catch (e) {
-      if (!(e instanceof NetnsUnavailable)) throw e;
-      data.unavailable = e.message;
-      skip(e.message);
-      return data;
-    }
+        {
+          a: { host: 'client', dev: 'c1', addresses: ['10.200.2.1/24'] },
+          b: { host: 'server', dev: 's1', addresses: [`${OTHER}/24`] },
+        },
+      ],
+    };
+    const built = await createNetworkOrSkip(scope, spec, { signal }, skip);
+    if ('unavailable' in built) return { ...data, unavailable: built.unavailable };
+    const { net } = built;
     data.serverInterfaces = await net.interfaces('server');
     data.serverAddresses = data.serverInterfaces.flatMap((i) =>
       i.addresses.filter((a) => a.family === 'inet' && !a.local.startsWith('127.')).map((a) => a.local),

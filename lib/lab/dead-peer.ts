@@ -28,7 +28,7 @@ import { tcpStateName } from '../tcp-info.js';
 import type { ChildBody, ChildHandle } from './child.js';
 import { nowMs } from './group-d.js';
 import { defineExperiment } from './define.js';
-import { actorMessage, actorResult, createNetwork, NetnsUnavailable, waitAsleepIn, type Network } from './netns.js';
+import { actorMessage, actorResult, clientServer, createNetworkOrSkip, PAIR, slowMode, waitAsleepIn } from './netns.js';
 import type { Experiment } from './types.js';
 
 /** Keepalive settings, in seconds (as the socket options take them). */
@@ -74,8 +74,8 @@ export interface DeadPeerData {
   clients: IdleClient[];
 }
 
-const CLIENT = '10.200.1.1';
-const SERVER = '10.200.1.2';
+const CLIENT = PAIR.client;
+const SERVER = PAIR.server;
 const FAST: Keepalive = { idle: 1, intvl: 1, cnt: 3 };
 /** The kernel's clocks are jiffies (keepalive) or ms; ours is CLOCK_MONOTONIC: one coarse tick per step. */
 const CLOCK_SLACK_MS = 50;
@@ -197,7 +197,7 @@ export function deadPeerWith(options: DeadPeerOptions = {}): Experiment<DeadPeer
       seeds: '004',
     },
     async ({ claims, scope, note, headline, progress, signal, skip }) => {
-      const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
+      const slow = slowMode(options.slow);
       const data: DeadPeerData = {
         unavailable: null,
         slow,
@@ -207,30 +207,13 @@ export function deadPeerWith(options: DeadPeerOptions = {}): Experiment<DeadPeer
         clients: [],
       };
       progress('building the client and server namespaces');
-      let net: Network;
-      try {
-        net = await createNetwork(
-          scope,
-          {
-            hosts: { client: {}, server: {} },
-            links: [
-              {
-                a: { host: 'client', dev: 'c0', addresses: [`${CLIENT}/24`] },
-                b: { host: 'server', dev: 's0', addresses: [`${SERVER}/24`] },
-              },
-            ],
-          },
-          // The anchor's own last-resort lifetime must outlast a slow run: the namespace's default
-          // keepalive (tcp_keepalive_time 7200 s + 9 probes × 75 s unless changed) is read only
-          // once the namespace exists, so slow mode gives it hours.
-          { signal, lifetimeMs: slow ? SLOW_LIFETIME_MS : undefined },
-        );
-      } catch (e) {
-        if (!(e instanceof NetnsUnavailable)) throw e;
-        data.unavailable = e.message;
-        skip(e.message);
-        return data;
-      }
+      // The anchor's own last-resort lifetime must outlast a slow run: the namespace's default
+      // keepalive (tcp_keepalive_time 7200 s + 9 probes × 75 s unless changed) is read only
+      // once the namespace exists, so slow mode gives it hours.
+      const lifetimeMs = slow ? SLOW_LIFETIME_MS : undefined;
+      const built = await createNetworkOrSkip(scope, clientServer(), { signal, lifetimeMs }, skip);
+      if ('unavailable' in built) return { ...data, unavailable: built.unavailable };
+      const { net } = built;
       const sysctl = async (key: string) => Number(await net.readSysctl('client', `net.ipv4.${key}`));
       data.keepalive = slow
         ? {

@@ -281,6 +281,50 @@ export async function createNetwork(
   };
 }
 
+/** The addresses of {@link clientServer}'s two hosts. */
+export const PAIR = { client: '10.200.1.1', server: '10.200.1.2' } as const;
+
+/**
+ * The topology most two-host experiments use: `client` 10.200.1.1/24 on c0 ↔ `server`
+ * 10.200.1.2/24 on s0, one veth, no routes; `clientSysctls` set in the client's namespace.
+ */
+export function clientServer(clientSysctls: HostSpec['sysctls'] = {}): TopologySpec {
+  return {
+    hosts: { client: { sysctls: clientSysctls }, server: {} },
+    links: [
+      {
+        a: { host: 'client', dev: 'c0', addresses: [`${PAIR.client}/24`] },
+        b: { host: 'server', dev: 's0', addresses: [`${PAIR.server}/24`] },
+      },
+    ],
+  };
+}
+
+/**
+ * {@link createNetwork} for an experiment: where namespaces cannot be made, it tells the
+ * experiment's `skip` why (the experiment then checks nothing) and resolves with that reason
+ * instead of a network. Any other failure rejects as it is.
+ */
+export async function createNetworkOrSkip(
+  scope: Scope,
+  spec: TopologySpec,
+  options: { signal?: AbortSignal; lifetimeMs?: number },
+  skip: (reason: string) => void,
+): Promise<{ net: Network } | { unavailable: string }> {
+  try {
+    return { net: await createNetwork(scope, spec, options) };
+  } catch (e) {
+    if (!(e instanceof NetnsUnavailable)) throw e;
+    skip(e.message);
+    return { unavailable: e.message };
+  }
+}
+
+/** Whether a two-host experiment runs with the kernel's default timings: its option, else `SYSSOCK_LAB_SLOW=1`. */
+export function slowMode(option: boolean | undefined): boolean {
+  return option ?? process.env.SYSSOCK_LAB_SLOW === '1';
+}
+
 /** Parses `ip -j addr show` output. */
 export function parseAddr(json: string): HostInterface[] {
   const list = JSON.parse(json) as {

@@ -34,7 +34,7 @@ import type { Claims } from './claims.js';
 import type { ChildBody } from './child.js';
 import { defineExperiment } from './define.js';
 import { pollNames } from './group-b.js';
-import { actorMessage, actorResult, createNetwork, NetnsUnavailable, type Network } from './netns.js';
+import { actorMessage, actorResult, clientServer, createNetworkOrSkip, PAIR, slowMode, type Network } from './netns.js';
 import type { Experiment } from './types.js';
 
 /** One sample of the client's connection. */
@@ -113,8 +113,8 @@ export interface NetworkCutData {
   timedOut: CutRun | null;
 }
 
-const CLIENT = '10.200.1.1';
-const SERVER = '10.200.1.2';
+const CLIENT = PAIR.client;
+const SERVER = PAIR.server;
 const TICK_MS = 20;
 const CHUNK = 2048;
 const FLOW_TICKS = 10;
@@ -388,7 +388,7 @@ export function networkCutWith(options: NetworkCutOptions = {}): Experiment<Netw
       seeds: '004',
     },
     async ({ claims, scope, note, headline, progress, signal, skip }) => {
-      const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
+      const slow = slowMode(options.slow);
       const bounds = slow ? BOUNDS.slow : BOUNDS.fast;
       const data: NetworkCutData = {
         unavailable: null,
@@ -402,28 +402,11 @@ export function networkCutWith(options: NetworkCutOptions = {}): Experiment<Netw
         timedOut: null,
       };
       progress('building the client and server namespaces');
-      let net: Network;
-      try {
-        net = await createNetwork(
-          scope,
-          {
-            hosts: { client: {}, server: {} },
-            links: [
-              {
-                a: { host: 'client', dev: 'c0', addresses: [`${CLIENT}/24`] },
-                b: { host: 'server', dev: 's0', addresses: [`${SERVER}/24`] },
-              },
-            ],
-          },
-          // The anchor's own last-resort lifetime must outlast a slow run (both runs, bounded).
-          { signal, lifetimeMs: 2 * bounds.actorMs + 60_000 },
-        );
-      } catch (e) {
-        if (!(e instanceof NetnsUnavailable)) throw e;
-        data.unavailable = e.message;
-        skip(e.message);
-        return data;
-      }
+      // The anchor's own last-resort lifetime must outlast a slow run (both runs, bounded).
+      const lifetimeMs = 2 * bounds.actorMs + 60_000;
+      const built = await createNetworkOrSkip(scope, clientServer(), { signal, lifetimeMs }, skip);
+      if ('unavailable' in built) return { ...data, unavailable: built.unavailable };
+      const { net } = built;
       data.defaults = await retransmissionDefaults(net);
       const cut = async () => {
         await net.silence('client', SERVER, 'c0');

@@ -30,7 +30,7 @@ import type { ChildBody } from './child.js';
 import { defineExperiment } from './define.js';
 import { pollNames } from './group-b.js';
 import { nowMs } from './group-d.js';
-import { actorMessage, actorResult, createNetwork, NetnsUnavailable, waitAsleepIn, type Network } from './netns.js';
+import { actorMessage, actorResult, clientServer, createNetworkOrSkip, PAIR, slowMode, waitAsleepIn } from './netns.js';
 import type { Experiment } from './types.js';
 
 /** What E27 returns. */
@@ -54,8 +54,7 @@ export interface PeerCrashData {
   } | null;
 }
 
-const CLIENT = '10.200.1.1';
-const SERVER = '10.200.1.2';
+const SERVER = PAIR.server;
 const HELLO = 5;
 /** "At once": the FIN of a killed process comes in well under this. */
 const AT_ONCE_MS = 1000;
@@ -183,31 +182,13 @@ export function peerCrashWith(options: PeerCrashOptions = {}): Experiment<PeerCr
       seeds: '004',
     },
     async ({ claims, scope, note, headline, progress, signal, skip }) => {
-      const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
+      const slow = slowMode(options.slow);
       const quietMs = slow ? QUIET_MS.slow : QUIET_MS.fast;
       const data: PeerCrashData = { unavailable: null, slow, processCrash: null, hostGone: null, reboot: null };
       progress('building the client and server namespaces');
-      let net: Network;
-      try {
-        net = await createNetwork(
-          scope,
-          {
-            hosts: { client: {}, server: {} },
-            links: [
-              {
-                a: { host: 'client', dev: 'c0', addresses: [`${CLIENT}/24`] },
-                b: { host: 'server', dev: 's0', addresses: [`${SERVER}/24`] },
-              },
-            ],
-          },
-          { signal },
-        );
-      } catch (e) {
-        if (!(e instanceof NetnsUnavailable)) throw e;
-        data.unavailable = e.message;
-        skip(e.message);
-        return data;
-      }
+      const built = await createNetworkOrSkip(scope, clientServer(), { signal }, skip);
+      if ('unavailable' in built) return { ...data, unavailable: built.unavailable };
+      const { net } = built;
       const lifetimeMs = quietMs + 60_000;
       const serverA = await net.actor('server', serverActor, { address: SERVER, linger0: false, lifetimeMs });
       const serverB = await net.actor('server', serverActor, { address: SERVER, linger0: true, lifetimeMs });

@@ -32,7 +32,14 @@ import { constants as c, errnoName } from '../constants.js';
 import { tcpStateName } from '../tcp-info.js';
 import { defineExperiment } from './define.js';
 import { pollNames } from './group-b.js';
-import { actorResult, createNetwork, forwardProgress, NetnsUnavailable, type HostInterface } from './netns.js';
+import {
+  actorResult,
+  clientServer,
+  createNetworkOrSkip,
+  forwardProgress,
+  slowMode,
+  type HostInterface,
+} from './netns.js';
 import type { ChildBody } from './child.js';
 import type { Experiment } from './types.js';
 
@@ -195,7 +202,7 @@ export function unreachableWith(options: UnreachableOptions = {}): Experiment<Un
       seeds: '003 §01, 004',
     },
     async ({ claims, scope, note, headline, progress, signal, skip }) => {
-      const slow = options.slow ?? process.env.SYSSOCK_LAB_SLOW === '1';
+      const slow = slowMode(options.slow);
       const data: UnreachableData = {
         unavailable: null,
         slow,
@@ -212,27 +219,9 @@ export function unreachableWith(options: UnreachableOptions = {}): Experiment<Un
             'net.ipv4.neigh.c0.mcast_solicit': 1,
             'net.ipv4.neigh.c0.retrans_time_ms': 1000,
           };
-      let net;
-      try {
-        net = await createNetwork(
-          scope,
-          {
-            hosts: { client: { sysctls }, server: {} },
-            links: [
-              {
-                a: { host: 'client', dev: 'c0', addresses: ['10.200.1.1/24'] },
-                b: { host: 'server', dev: 's0', addresses: ['10.200.1.2/24'] },
-              },
-            ],
-          },
-          { signal },
-        );
-      } catch (e) {
-        if (!(e instanceof NetnsUnavailable)) throw e;
-        data.unavailable = e.message;
-        skip(e.message);
-        return data;
-      }
+      const built = await createNetworkOrSkip(scope, clientServer(sysctls), { signal }, skip);
+      if ('unavailable' in built) return { ...data, unavailable: built.unavailable };
+      const { net } = built;
       await net.silence('client', '10.200.1.7', 'c0');
       await net.silence('client', '10.200.1.8', 'c0');
       data.tuning = {
