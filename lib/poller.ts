@@ -29,7 +29,7 @@ import { blockingError, checkWaitOptions, pollEventNames, timeoutError, type Wai
 import { constants } from './constants.js';
 import { check, closedError, int32Arg, SocketError, argError } from './errors.js';
 import { addon, type NativePoller, type NativePollerState } from './native.js';
-import { poll, pollNow } from './poll.js';
+import { pollNow } from './poll.js';
 import * as sys from './sys.js';
 
 export type { WaitOptions } from './async.js';
@@ -114,8 +114,6 @@ export class Poller {
   readonly #owner: WeakRef<object> | undefined;
   // eslint-disable-next-line no-unused-private-class-members -- written, never read: holding is its job
   #held: object | undefined;
-  /** Set while watch() arms the handle: a failure is thrown, not reported to the listener. */
-  #failWatchQuietly = false;
 
   /**
    * Checks that `fd` is nonblocking: one fcntl(F_GETFL). Throws SocketError when fcntl fails
@@ -201,7 +199,8 @@ export class Poller {
       if (signal?.aborted) throw signal.reason;
       const shownTimeout = reportedTimeout ?? timeout;
       if (timeout === 0) {
-        const [revents = 0] = poll([{ fd: this.fd, events }], 0);
+        const revents = pollNow(this.fd, events);
+        if (revents < 0) throw new SocketError(revents, 'poll');
         if (revents & c.POLLNVAL!) throw this.#nvalError(syscall);
         if (revents & (events | ALWAYS)) resolve(revents);
         else throw timeoutError(syscall, shownTimeout, pollEventNames(events));
@@ -252,16 +251,8 @@ export class Poller {
       );
     if (this.#closed) throw closedError('poll');
     // Armed synchronously: a handle that cannot be opened (an fd epoll refuses: EPERM) throws here.
-    const watch = { events, listener };
-    this.#watch = watch;
-    const previous = this.#failWatchQuietly;
-    this.#failWatchQuietly = true;
-    let error: SocketError | undefined;
-    try {
-      error = this.#sync();
-    } finally {
-      this.#failWatchQuietly = previous;
-    }
+    this.#watch = { events, listener };
+    const error = this.#sync({ quiet: true });
     if (error !== undefined) throw error;
   }
 
@@ -346,10 +337,10 @@ export class Poller {
   /**
    * Makes the handle match the waiters and the watch: open it, arm it with their events, or stop
    * it. When the handle cannot be opened or armed, every wait rejects with that error and the
-   * watch ends, its listener called a last time with POLLERR|POLLNVAL; the error is returned
-   * (watch() throws it).
+   * watch ends, its listener called a last time with POLLERR|POLLNVAL — unless `quiet` (watch()
+   * throws the returned error instead of calling the listener it was just given).
    */
-  #sync(): SocketError | undefined {
+  #sync({ quiet = false } = {}): SocketError | undefined {
     if (this.#closed) return undefined;
     const want = this.#wanted();
     this.#held = want === 0 ? undefined : this.#owner?.deref();
@@ -359,7 +350,7 @@ export class Poller {
     }
     if (this.#native === undefined) {
       const opened = addon.pollerOpen(this.fd, this.#onEvent);
-      if (typeof opened === 'number') return this.#fail(new SocketError(opened, 'uv_poll_init'));
+      if (typeof opened === 'number') return this.#fail(new SocketError(opened, 'uv_poll_init'), quiet);
       this.#native = opened;
       if (!this.#ref) opened.unref();
     }
@@ -373,20 +364,19 @@ export class Poller {
       this.#native.close();
       this.#native = undefined;
       this.#armed = 0;
-      return this.#fail(new SocketError(rc, 'uv_poll_start'));
+      return this.#fail(new SocketError(rc, 'uv_poll_start'), quiet);
     }
     this.#armed = want;
     return undefined;
   }
 
   /** The handle could not be opened or armed: see {@link #sync}. */
-  #fail(error: SocketError): SocketError {
+  #fail(error: SocketError, quiet: boolean): SocketError {
     this.#failAll(() => new SocketError(error.errno, error.syscall));
     const watch = this.#watch;
     this.#watch = undefined;
     // Last: the listener may throw (an uncaught exception, as from any event source).
-    // watch() itself throws instead of calling the listener it was just given.
-    if (!this.#failWatchQuietly) watch?.listener(c.POLLERR! | c.POLLNVAL!);
+    if (!quiet) watch?.listener(c.POLLERR! | c.POLLNVAL!);
     return error;
   }
 
@@ -441,14 +431,13 @@ export class Poller {
       // After an error status: a fresh handle for whoever still waits or watches.
       if (this.#waiters.size > 0 || watch !== undefined) this.#syncSoon();
     } else if (this.#waiters.size === 0 && watch === undefined && (this.#armed & ~(c.POLLIN! | RDHUP)) === 0) {
-      this.#held = undefined;
       this.#parked = true;
       if (this.#ref) this.#native.unref();
     } else if (this.#armed !== this.#wanted()) {
       this.#syncSoon();
     }
-    // Hold the owner exactly while something is pending (an error status may have resolved the
-    // last waiter with no stop, no park and no sync queued).
+    // Hold the owner exactly while something is pending (parked, or after an error status that
+    // resolved the last waiter with no stop and no sync queued).
     if (this.#waiters.size === 0 && this.#watch === undefined) this.#held = undefined;
     // Last: the listener may close the socket, unwatch, or throw (an uncaught exception).
     if (watch !== undefined && this.#watch === watch && (errored || (uvRevents & (watch.events | ALWAYS)) !== 0))
