@@ -33,27 +33,11 @@ import { fmt, median, table } from './report.js';
 import { connectNet } from './setup.js';
 import * as loops from './async-loops.js';
 import { netWrite } from './net-loops.js';
+import { Cleanup } from './cleanup.js';
 
 const RUN_DEADLINE_MS = 150_000;
 const CHILD_DEADLINE_S = 160;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** Cleanup actions, last-in first-out; each runs even when an earlier one fails. */
-class Cleanup {
-  readonly #actions: (() => unknown)[] = [];
-  add(action: () => unknown): void {
-    this.#actions.push(action);
-  }
-  async run(): Promise<void> {
-    for (const action of this.#actions.splice(0).reverse()) {
-      try {
-        await action();
-      } catch (e) {
-        console.error(`cleanup: ${(e as Error).message}`);
-      }
-    }
-  }
-}
 
 interface Options {
   quick: boolean;

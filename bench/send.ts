@@ -36,6 +36,7 @@ import {
   type Samples,
 } from './report.js';
 import { connectSender, connectFull, connectNet, type FullConnection } from './setup.js';
+import { Cleanup } from './cleanup.js';
 
 /** The whole run stops (with an error) past this, whatever the machine does. */
 const RUN_DEADLINE_MS = 80_000;
@@ -72,23 +73,6 @@ interface Rep {
   unexpected: number;
   thrown: number;
   calls: number;
-}
-
-/** Cleanup actions, run last-in first-out; each runs even when an earlier one fails. */
-class Cleanup {
-  readonly #actions: (() => unknown)[] = [];
-  add(action: () => unknown): void {
-    this.#actions.push(action);
-  }
-  async run(): Promise<void> {
-    for (const action of this.#actions.splice(0).reverse()) {
-      try {
-        await action();
-      } catch (e) {
-        console.error(`cleanup: ${(e as Error).message}`);
-      }
-    }
-  }
 }
 
 async function main(): Promise<void> {

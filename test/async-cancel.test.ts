@@ -2,10 +2,12 @@
 // reason), close (ECANCELED), release — and the poll handle's lifecycle: stopped and closed
 // before close(2) (checked in the kernel's own epoll tables), freed in libuv's close callback,
 // one handle per fd, never armed for a blocking socket. Also the native poller's own contract.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addon } from '../lib/native.js';
 import { Poller, Socket, SocketError, constant, constants as c, pollHandleCount, sys } from '../lib/index.js';
+import { loopTurn, rejection, turnsUntil } from './helpers/async.js';
+import { epollRegistrations } from './helpers/epoll.js';
 import { listener, Sockets } from './helpers/peers.js';
 import { WAIT_MS, expectCode, nonBlockingFlag, nonBlockingPair } from './helpers/tcp.js';
 
@@ -13,23 +15,6 @@ const sockets = new Sockets();
 afterEach(() => sockets.closeAll());
 
 const POLLIN = constant('POLLIN');
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Runs loop turns (at most 20) until `done()`; closing handles are freed in a later loop phase. */
-async function turnsUntil(done: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 20 && !done(); i++) await loopTurn();
-  return done();
-}
 
 /** An idle nonblocking AF_UNIX stream pair (nothing arrives unless the test sends it). */
 function idlePair(): [Socket, Socket] {
@@ -42,28 +27,6 @@ function inodeOf(fd: number): number {
   const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
   if (!match) throw new Error(`fd ${fd} is not a socket`);
   return Number(match[1]);
-}
-
-/**
- * The registrations of (fd, inode) in every epoll instance of this process, read from the
- * kernel's /proc/self/fdinfo of each eventpoll fd ("tfd: <fd> events: … ino:<hex inode>").
- */
-function epollRegistrations(fd: number, inode: number): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync('/proc/self/fd')) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${name}`);
-    } catch {
-      continue; // the fd readdir itself used
-    }
-    if (target !== 'anon_inode:[eventpoll]') continue;
-    for (const line of readFileSync(`/proc/self/fdinfo/${name}`, 'utf8').split('\n')) {
-      const m = /^tfd:\s*(\d+)\s.*\bino:([0-9a-f]+)/.exec(line);
-      if (m && Number(m[1]) === fd && parseInt(m[2]!, 16) === inode) found.push(`epoll fd ${name}: ${line}`);
-    }
-  }
-  return found;
 }
 
 describe('timeout', () => {
@@ -190,10 +153,10 @@ describe('close while waiting', () => {
     const inode = inodeOf(fd);
     const waiting = a.readable();
     await loopTurn(); // libuv makes its epoll_ctl(ADD) in the next poll phase
-    expect(epollRegistrations(fd, inode)).toHaveLength(1);
+    expect(epollRegistrations({ fd, inode })).toHaveLength(1);
     const handles = pollHandleCount();
     a.close();
-    expect(epollRegistrations(fd, inode)).toEqual([]);
+    expect(epollRegistrations({ fd, inode })).toEqual([]);
     expect(() => readlinkSync(`/proc/self/fd/${fd}`)).toThrow(); // the fd itself is closed
     expectCode((await rejection(waiting)) as SocketError, 'ECANCELED', 'poll');
     // The handle was closed (uv_close) but is freed only in its close callback, a loop phase later.
@@ -211,9 +174,9 @@ describe('close while waiting', () => {
     await loopTurn();
     expect(sys.close(fd)).toBe(0); // wrong order: the fd goes while the handle still watches it
     poller.close(); // EPOLL_CTL_DEL(fd) now fails: the fd number is gone
-    expect(epollRegistrations(fd, inode)).toHaveLength(1);
+    expect(epollRegistrations({ fd, inode })).toHaveLength(1);
     dup.close(); // the last reference to the file: the kernel drops the registration itself
-    expect(epollRegistrations(fd, inode)).toEqual([]);
+    expect(epollRegistrations({ fd, inode })).toEqual([]);
     expectCode((await rejection(waiting)) as SocketError, 'ECANCELED');
   });
 
@@ -237,7 +200,7 @@ describe('close while waiting', () => {
     const err = (await rejection(waiting)) as SocketError;
     expectCode(err, 'ECANCELED', 'poll');
     expect(err.message).toMatch(/released/);
-    expect(epollRegistrations(fd, inode)).toEqual([]);
+    expect(epollRegistrations({ fd, inode })).toEqual([]);
     // The new owner can watch it on the same loop at once.
     const owner = sockets.add(Socket.fromFd(fd));
     expectCode((await rejection(owner.readable({ timeout: 10 }))) as SocketError, 'ETIMEDOUT');

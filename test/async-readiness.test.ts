@@ -16,6 +16,7 @@ import {
   sys,
   type InetAddress,
 } from '../lib/index.js';
+import { loopTurn, rejection } from './helpers/async.js';
 import { ipv6Loopback, uniqueAbstractName } from './helpers/net.js';
 import { closedPort, listener, Sockets } from './helpers/peers.js';
 import { WAIT_MS, cloexecFlag, expectCode, hasAll, hasNone, nonBlockingFlag, nonBlockingPair } from './helpers/tcp.js';
@@ -25,19 +26,6 @@ afterEach(() => sockets.closeAll());
 
 const POLLIN = constant('POLLIN');
 const linux = process.platform === 'linux';
-
-/** The rejection of `promise`; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
-/** One turn of the event loop (not a sleep: it waits for nothing but the loop itself). */
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function nonBlockingListener() {
   return listener(sockets, { nonBlocking: true, backlog: 64 });

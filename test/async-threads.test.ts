@@ -3,51 +3,16 @@
 // addon in several workers that exit with poll handles still open — without an abort. The last
 // two run in child processes (`node --import tsx`), so an abort cannot take the test runner down
 // and the fds they leave die with them.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pollHandleCount } from '../lib/index.js';
 import type { EchoResult } from './fixtures/async-echo.js';
 import { exitCode, nextMessage, tsWorker } from './fixtures/async-worker-loader.js';
+import { runFixture } from './helpers/fixture.js';
 
 const CHILD_LIMIT_MS = 30_000;
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs `node --import tsx <fixture> …args` from the package root; kills it after `limit` ms. */
-function runChild(fixture: string, args: string[] = [], limit = CHILD_LIMIT_MS): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), ...args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
+/** Runs a fixture (see helpers/fixture.ts), killed after the limit. */
+const runChild = (fixture: string, args: string[] = []) => runFixture(fixture, { args, limitMs: CHILD_LIMIT_MS });
 
 describe('inside worker_threads', () => {
   it('two workers each run an echo round on their own loop, and free every handle they made', async () => {

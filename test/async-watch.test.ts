@@ -2,11 +2,11 @@
 // two kinds of wake-up a wait can ask for (the kernel's revents from one poll(2), or libuv's
 // events without a syscall), parking (a POLLIN handle left armed, unref'd, between waits) and
 // the hold a pending wait or watch keeps on its Socket.
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller, Socket, constant, constants as c, sys } from '../lib/index.js';
+import { loopTurn, turnsUntil } from './helpers/async.js';
+import { runFixture } from './helpers/fixture.js';
 import { Sockets } from './helpers/peers.js';
 import { WAIT_MS } from './helpers/tcp.js';
 
@@ -17,14 +17,6 @@ const POLLIN = constant('POLLIN');
 const POLLOUT = constant('POLLOUT');
 const POLLERR = constant('POLLERR');
 const POLLHUP = constant('POLLHUP');
-
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Runs loop turns (at most `max`) until `done()`. */
-async function turnsUntil(done: () => boolean, max = 50): Promise<boolean> {
-  for (let i = 0; i < max && !done(); i++) await loopTurn();
-  return done();
-}
 
 /** An idle nonblocking AF_UNIX stream pair (nothing arrives unless the test sends it). */
 function idlePair(): [Socket, Socket] {
@@ -243,23 +235,8 @@ describe('parking: a POLLIN handle stays armed, unref’d, between waits', () =>
 });
 
 describe('in a child process (node --expose-gc)', () => {
-  const fixture = fileURLToPath(new URL('./fixtures/async-watch-gc.ts', import.meta.url));
   const run = (mode: string) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, mode], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    runFixture('async-watch-gc.ts', { args: [mode], nodeArgs: ['--expose-gc'], limitMs: 15_000 });
 
   it('a watched Socket that nobody references is kept alive by its watch, and collected after unwatch()', async () => {
     const r = await run('watch');

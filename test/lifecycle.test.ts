@@ -4,10 +4,10 @@
 // without close() (the finalizer closes it and warns once); the addon in 8 worker_threads that
 // all leave with sockets and poll handles open; the process exiting with waits pending. The last
 // three run in child processes (`node --import tsx`), so an abort cannot take the runner down.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Socket, SocketError, constants as c, pollHandleCount } from '../lib/index.js';
+import { loopTurn, rejection } from './helpers/async.js';
+import { runFixture, type FixtureResult } from './helpers/fixture.js';
 import { listener, Sockets } from './helpers/peers.js';
 import { WAIT_MS, expectCode, nonBlockingPair } from './helpers/tcp.js';
 
@@ -15,56 +15,15 @@ const sockets = new Sockets();
 afterEach(() => sockets.closeAll());
 
 const CHILD_LIMIT_MS = 20_000;
-const root = fileURLToPath(new URL('..', import.meta.url));
 /** What an abort or a crash of node or libuv prints. */
 const CRASH = /uv_loop_close|Assertion|FATAL|Segmentation|AddressSanitizer|runtime error|core dumped/;
 
-const loopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs `node [nodeArgs] --import tsx test/fixtures/<fixture> …args`; SIGKILL after the limit. */
-function runChild(fixture: string, args: string[] = [], nodeArgs: string[] = []): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
+/** Runs a fixture (see helpers/fixture.ts), killed after the limit. */
+const runChild = (fixture: string, args: string[] = [], nodeArgs: string[] = []) =>
+  runFixture(fixture, { args, nodeArgs, limitMs: CHILD_LIMIT_MS });
 
 /** The JSON of the child's "RESULT …" line. */
-function resultOf<T>(r: ChildResult): T {
+function resultOf<T>(r: FixtureResult): T {
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   expect(line, `no RESULT line; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBeDefined();
   return JSON.parse(line!.slice('RESULT '.length)) as T;

@@ -49,3 +49,13 @@ export function snapshot(): Snapshot {
     .sort();
   return { netns, links, children: childrenOf('self') };
 }
+
+/** True while process `pid` runs: it exists and is not a zombie (which has left its namespaces). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

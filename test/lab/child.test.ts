@@ -4,22 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Socket, constants as c, inet } from '../../lib/index.js';
 import { startChild } from '../../lib/lab/child.js';
 import { Scope } from '../../lib/lab/scope.js';
+import { alive } from '../helpers/netns-leftovers.js';
 
 let scope = new Scope();
 afterEach(async () => {
   await scope.close();
   scope = new Scope();
 });
-
-/** True while process `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('startChild', () => {
   it('runs the body with the addon, exchanges messages both ways, and returns its result', async () => {

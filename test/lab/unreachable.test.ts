@@ -2,7 +2,6 @@
 // namespaces — and that nothing of ours is left afterwards, also after an aborted run and after
 // the parent process was killed with SIGTERM in the middle.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { narrate } from '../../examples/24-unreachable.js';
 import { constants } from '../../lib/index.js';
@@ -10,20 +9,10 @@ import { netnsSupport } from '../../lib/lab/netns.js';
 import { waitFor } from '../../lib/lab/sample.js';
 import type { ExperimentResult } from '../../lib/lab/types.js';
 import { unreachable, type UnreachableData } from '../../lib/lab/unreachable.js';
-import { childrenOf, snapshot, type Snapshot } from '../helpers/netns-leftovers.js';
+import { alive, childrenOf, snapshot, type Snapshot } from '../helpers/netns-leftovers.js';
 
 const support = netnsSupport();
 if (!support.ok) console.warn(`E24 unreachable skipped: needs network namespaces: ${support.reason}`);
-
-/** True while `pid` runs (a zombie has already left its namespaces). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('E24 unreachable: namespaces are available where they must be', () => {
   const mustRun = process.getuid?.() === 0 || process.env.CI !== undefined;
